@@ -1,0 +1,246 @@
+"""Admin screens for the registry. Every town-owned model's admin is a `TownScopedAdmin`."""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from import_export.admin import ExportMixin
+
+from couriers.admin_scoping import TownScopedAdmin
+from couriers.masking import mask_phone
+from couriers.models import (
+    Brand,
+    Community,
+    Courier,
+    Enterprise,
+    Outlet,
+    PartyOrganization,
+    StaffProfile,
+    Town,
+)
+from couriers.resources import CourierResource
+from couriers.validators import normalize_id_number, normalize_phone
+
+
+@admin.register(Town)
+class TownAdmin(TownScopedAdmin):
+    list_display = ("name", "short_name", "kind", "sort_order")
+    search_fields = ("name", "short_name")
+    ordering = ("sort_order",)
+
+
+@admin.register(Community)
+class CommunityAdmin(TownScopedAdmin):
+    list_display = ("name", "town", "kind")
+    list_filter = ("town", "kind")
+    list_select_related = ("town",)
+    search_fields = ("name",)
+
+
+@admin.register(PartyOrganization)
+class PartyOrganizationAdmin(TownScopedAdmin):
+    list_display = ("name", "level", "town", "parent")
+    list_filter = ("town", "level")
+    list_select_related = ("town", "parent")
+    search_fields = ("name",)
+    autocomplete_fields = ("parent",)
+
+
+@admin.register(Brand)
+class BrandAdmin(admin.ModelAdmin):
+    list_display = ("name", "alias_summary", "sort_order")
+    search_fields = ("name", "aliases")
+
+    @admin.display(description="别名")
+    def alias_summary(self, brand: Brand) -> str:
+        return "、".join(brand.alias_list())
+
+
+@admin.register(Enterprise)
+class EnterpriseAdmin(TownScopedAdmin):
+    list_display = (
+        "name",
+        "brand",
+        "town",
+        "credit_code",
+        "contact_person",
+        "contact_phone_masked",
+    )
+    list_filter = ("town", "brand")
+    list_select_related = ("brand", "town")
+    search_fields = ("name", "credit_code")
+    autocomplete_fields = ("brand",)
+
+    @admin.display(description="联系电话", ordering="contact_phone")
+    def contact_phone_masked(self, enterprise: Enterprise) -> str:
+        return mask_phone(enterprise.contact_phone)
+
+
+@admin.register(Outlet)
+class OutletAdmin(TownScopedAdmin):
+    list_display = ("name", "enterprise", "brand", "town", "community")
+    list_filter = ("town", "enterprise__brand")
+    list_select_related = ("enterprise__brand", "town", "community__town")
+    search_fields = ("name", "address")
+    autocomplete_fields = ("enterprise", "community")
+
+    @admin.display(description="品牌", ordering="enterprise__brand")
+    def brand(self, outlet: Outlet) -> Brand:
+        return outlet.enterprise.brand
+
+
+class MaskedIdCourierForm(forms.ModelForm):
+    """For staff who may not see full ID numbers: the field is write-only.
+
+    They can enter or replace a number; the stored one is shown masked and kept when the
+    field is left empty.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields.get("id_number")
+        if field is not None and self.instance.id_number:
+            self.initial["id_number"] = ""
+            field.help_text = f"已登记：{self.instance.masked_id_number}；留空则保持不变"
+
+    def clean_id_number(self) -> str:
+        value = self.cleaned_data.get("id_number", "")
+        return value or self.instance.id_number
+
+
+@admin.register(Courier)
+class CourierAdmin(ExportMixin, TownScopedAdmin):
+    resource_classes = [CourierResource]
+    list_display = (
+        "name",
+        "phone_masked",
+        "id_number_masked",
+        "brand",
+        "outlet",
+        "work_town",
+        "political_status",
+        "is_mobile_party_member",
+        "education",
+        "employment_status",
+    )
+    list_filter = (
+        "work_town",
+        "brand",
+        "political_status",
+        "is_mobile_party_member",
+        "education",
+        "is_business_backbone",
+        "employment_status",
+    )
+    list_select_related = ("brand", "outlet", "work_town")
+    search_fields = ("name", "phone")
+    search_help_text = "按姓名、手机号码（全号或开头几位）或身份证号码查找"
+    autocomplete_fields = (
+        "brand",
+        "enterprise",
+        "outlet",
+        "managing_organization",
+        "residence_community",
+    )
+    ordering = ("-id",)
+    list_per_page = 50
+    readonly_fields = ("created_at", "updated_at")
+    fieldsets = (
+        (
+            "基本信息",
+            {
+                "fields": (
+                    "name",
+                    "gender",
+                    "phone",
+                    "id_number",
+                    "birth_date",
+                    "education",
+                    "employment_status",
+                )
+            },
+        ),
+        (
+            "从业情况",
+            {"fields": ("brand", "enterprise", "outlet", "work_town", "residence_community")},
+        ),
+        (
+            "政治面貌",
+            {
+                "fields": (
+                    "political_status",
+                    "is_mobile_party_member",
+                    "membership_location",
+                    "managing_organization",
+                    "is_business_backbone",
+                )
+            },
+        ),
+        ("其他", {"fields": ("notes", "created_at", "updated_at")}),
+    )
+
+    @admin.display(description="手机号码", ordering="phone")
+    def phone_masked(self, courier: Courier) -> str:
+        return courier.masked_phone
+
+    @admin.display(description="身份证号码")
+    def id_number_masked(self, courier: Courier) -> str:
+        return courier.masked_id_number
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if not request.user.has_perm("couriers.view_full_id_number"):
+            kwargs["form"] = MaskedIdCourierForm
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_search_results(self, request, queryset, search_term):
+        """Searches that use an index: a whole phone or ID number is an exact match."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        for normalize, field in ((normalize_phone, "phone"), (normalize_id_number, "id_number")):
+            try:
+                return queryset.filter(**{field: normalize(term)}), False
+            except ValidationError:
+                pass
+        digits = re.sub(r"[\s\-]", "", term)
+        if digits.isdigit():
+            return queryset.filter(phone__startswith=digits), False
+        return queryset.filter(name__contains=term), False
+
+    def get_export_resource_kwargs(self, request, **kwargs):
+        return {"user": request.user}
+
+    def get_export_queryset(self, request):
+        return (
+            super()
+            .get_export_queryset(request)
+            .select_related("enterprise", "managing_organization", "residence_community")
+        )
+
+
+class StaffProfileInline(admin.StackedInline):
+    model = StaffProfile
+    can_delete = False
+    verbose_name_plural = "负责范围"
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class StaffUserAdmin(UserAdmin):
+    inlines = (StaffProfileInline,)
+    list_display = ("username", "first_name", "is_staff", "is_superuser", "town")
+    list_select_related = ("staff_profile__town",)
+
+    @admin.display(description="负责街镇", ordering="staff_profile__town")
+    def town(self, user: User) -> str:
+        profile = getattr(user, "staff_profile", None)
+        if profile is None:
+            return "未设置（无权查看数据）"
+        return profile.town.name if profile.town else "全区"

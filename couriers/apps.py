@@ -1,0 +1,20 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class CouriersConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "couriers"
+    verbose_name = "快递行业登记"
+
+    def ready(self) -> None:
+        post_migrate.connect(_sync_role_groups, dispatch_uid="couriers.sync_role_groups")
+
+
+def _sync_role_groups(sender, **kwargs) -> None:
+    # post_migrate is sent once per app in INSTALLED_APPS order; by the time the last portal
+    # app ("activities") is done, auth has created the permissions of every portal model.
+    if sender.name == "activities":
+        from couriers.roles import sync_role_groups
+
+        sync_role_groups()

@@ -1,0 +1,45 @@
+"""Town scoping: which records a staff user may see.
+
+District staff (a StaffProfile without a town) and superusers see the whole district; town
+staff see only their own town; a staff account with no profile sees nothing until a superuser
+gives it one, so a forgotten profile never exposes the whole district.
+
+Every model that belongs to a town sets `town_lookup` (the ORM path to its Town) and uses
+`TownScopedQuerySet`; the admin mixin in `couriers.admin_scoping` builds on `for_user()`.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+ALL_TOWNS = object()  # sentinel: no town restriction
+
+
+def staff_town_id(user) -> int | object | None:
+    """The id of the town `user` is limited to, ALL_TOWNS, or None when they may see nothing."""
+    if not (user.is_authenticated and user.is_active and user.is_staff):
+        return None
+    if user.is_superuser:
+        return ALL_TOWNS
+    # Reverse one-to-one raises RelatedObjectDoesNotExist (an AttributeError) when missing.
+    profile = getattr(user, "staff_profile", None)
+    if profile is None:
+        return None
+    return ALL_TOWNS if profile.town_id is None else profile.town_id
+
+
+def is_town_scoped(model) -> bool:
+    return getattr(model, "town_lookup", None) is not None
+
+
+class TownScopedQuerySet(models.QuerySet):
+    def in_town(self, town) -> TownScopedQuerySet:
+        return self.filter(**{self.model.town_lookup: town})
+
+    def for_user(self, user) -> TownScopedQuerySet:
+        town_id = staff_town_id(user)
+        if town_id is ALL_TOWNS:
+            return self
+        if town_id is None:
+            return self.none()
+        return self.in_town(town_id)

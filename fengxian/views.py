@@ -1,0 +1,25 @@
+"""The portal's home page: headline figures from every part of the portal that exists."""
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from couriers.models import Courier, Enterprise, Outlet
+
+
+def headline_figures() -> list[dict]:
+    """The home page's figures, a fixed handful of queries however large the registry grows."""
+    registry = Courier.objects.headline_figures()
+    return [
+        {"value": registry["couriers"], "label": "登记快递小哥"},
+        {
+            "value": registry["party_members"],
+            "label": "快递行业党员",
+            "note": f"{registry['managed_members']} 名纳入属地党组织管理",
+        },
+        {"value": Enterprise.objects.count(), "label": "加盟企业"},
+        {"value": Outlet.objects.count(), "label": "快递网点"},
+    ]
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "home.html", {"figures": headline_figures()})

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class StationsConfig(AppConfig):
+    """骑乐融融 rest stations and 小哥报到 check-in points (later issues)."""
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "stations"
+    verbose_name = "站点与报到"

@@ -1,0 +1,71 @@
+"""Personas and shared fixtures.
+
+- district: district staff (区级管理员), sees the whole district
+- nanqiao: 南桥镇 staff (街镇管理员)
+- xidu: 西渡街道 staff (街镇管理员)
+- anonymous: a visitor who is not logged in
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from tests import factories
+
+
+@pytest.fixture
+def nanqiao_town(db):
+    return factories.town("南桥镇")
+
+
+@pytest.fixture
+def xidu_town(db):
+    return factories.town("西渡街道")
+
+
+@pytest.fixture
+def district(db):
+    return factories.district_staff()
+
+
+@pytest.fixture
+def nanqiao(nanqiao_town):
+    return factories.town_staff("nanqiao", nanqiao_town)
+
+
+@pytest.fixture
+def xidu(xidu_town):
+    return factories.town_staff("xidu", xidu_town)
+
+
+def _client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def district_client(district) -> Client:
+    return _client_for(district)
+
+
+@pytest.fixture
+def nanqiao_client(nanqiao) -> Client:
+    return _client_for(nanqiao)
+
+
+@pytest.fixture
+def xidu_client(xidu) -> Client:
+    return _client_for(xidu)
+
+
+@pytest.fixture
+def anonymous() -> Client:
+    return Client()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Real hashing costs ~0.5 s per user; tests need logins, not strong hashes.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

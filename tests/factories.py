@@ -1,0 +1,90 @@
+"""Small factory functions for test data (no JSON fixtures)."""
+
+from __future__ import annotations
+
+import itertools
+
+from django.contrib.auth.models import Group, User
+
+from couriers.models import (
+    Brand,
+    Community,
+    Courier,
+    Enterprise,
+    Outlet,
+    PartyOrganization,
+    StaffProfile,
+    Town,
+)
+from couriers.roles import DISTRICT_ADMIN, TOWN_ADMIN
+from couriers.validators import id_check_char
+
+_seq = itertools.count(1)
+
+
+def town(name: str) -> Town:
+    return Town.objects.get(name=name)
+
+
+def brand(name: str = "中通", aliases: str = "") -> Brand:
+    return Brand.objects.get_or_create(name=name, defaults={"aliases": aliases})[0]
+
+
+def enterprise(in_town: Town, name: str | None = None, of_brand: Brand | None = None) -> Enterprise:
+    n = next(_seq)
+    return Enterprise.objects.create(
+        name=name or f"测试{in_town.short_name}快递公司{n}",
+        brand=of_brand or brand(),
+        town=in_town,
+    )
+
+
+def outlet(
+    in_town: Town, of_enterprise: Enterprise | None = None, name: str | None = None
+) -> Outlet:
+    n = next(_seq)
+    of_enterprise = of_enterprise or enterprise(in_town)
+    return Outlet.objects.create(
+        name=name or f"{in_town.short_name}测试网点{n}", enterprise=of_enterprise, town=in_town
+    )
+
+
+def community(in_town: Town, name: str | None = None) -> Community:
+    return Community.objects.create(town=in_town, name=name or f"测试居委会{next(_seq)}")
+
+
+def party_org(in_town: Town, name: str | None = None) -> PartyOrganization:
+    return PartyOrganization.objects.create(
+        name=name or f"{in_town.name}测试党支部{next(_seq)}",
+        level=PartyOrganization.Level.BRANCH,
+        town=in_town,
+    )
+
+
+def phone(n: int | None = None) -> str:
+    return f"139{(n if n is not None else next(_seq)):08d}"
+
+
+def id_number(birth: str = "19900521", seq: int = 123) -> str:
+    body = f"310120{birth}{seq:03d}"
+    return body + id_check_char(body)
+
+
+def courier(in_town: Town, name: str = "张伟", **fields) -> Courier:
+    fields.setdefault("phone", phone())
+    return Courier.objects.create(name=name, work_town=in_town, **fields)
+
+
+def staff_user(username: str, group_name: str, in_town: Town | None) -> User:
+    user = User.objects.create_user(username, password="pw-for-tests-only", is_staff=True)
+    user.groups.add(Group.objects.get(name=group_name))
+    StaffProfile.objects.create(user=user, town=in_town)
+    return user
+
+
+def district_staff(username: str = "district") -> User:
+    return staff_user(username, DISTRICT_ADMIN, None)
+
+
+def town_staff(username: str, in_town: Town) -> User:
+    return staff_user(username, TOWN_ADMIN, in_town)
