@@ -43,6 +43,7 @@ import random
 import statistics
 import sys
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +55,8 @@ from psycopg import sql
 
 if TYPE_CHECKING:
     from django.test import Client
+
+    from couriers.models import Outlet
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/fengxian_bench"
@@ -128,6 +131,8 @@ def setup_django(url: str) -> None:
     sys.path.insert(0, str(PROJECT_DIR))
     import django
 
+    # The static files are not collected here; WhiteNoise's warning about it is noise.
+    warnings.filterwarnings("ignore", message=r"No directory at: .*staticfiles")
     django.setup()
 
 
@@ -152,15 +157,19 @@ def trim_couriers(rows: int) -> None:
         Courier.objects.filter(id__gt=ids[rows - 1]).delete()
 
 
-def _generated_rows(count: int, columns: list[str]) -> Iterator[tuple[Any, ...]]:
-    """`count` valid, unique couriers spread over the demo outlets, as COPY tuples."""
+def _generated_rows(
+    count: int, columns: list[str], outlets: list[Outlet]
+) -> Iterator[tuple[Any, ...]]:
+    """`count` valid, unique couriers spread over `outlets`, as COPY tuples.
+
+    Runs no query: it is consumed while the connection is busy with COPY.
+    """
     from django.utils import timezone
 
     from couriers.demo import GIVEN, SURNAMES
-    from couriers.models import Courier, Outlet
+    from couriers.models import Courier
 
     rng = random.Random(20250210)
-    outlets = list(Outlet.objects.select_related("enterprise").order_by("id"))
     statuses = Courier.PoliticalStatus
     status_choices = [
         statuses.MASSES,
@@ -218,12 +227,14 @@ def grow_couriers(rows: int) -> float:
     """Add couriers with COPY until there are `rows`; returns the seconds it took."""
     from django.db import connection, transaction
 
-    from couriers.models import Courier
+    from couriers.models import Courier, Outlet
 
     started = time.perf_counter()
     missing = rows - Courier.objects.count()
     if missing <= 0:
         return 0.0
+    # Query before COPY starts: the connection cannot run other queries during COPY.
+    outlets = list(Outlet.objects.select_related("enterprise").order_by("id"))
     columns = [f.column for f in Courier._meta.concrete_fields if not f.primary_key]
     copy_sql = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(Courier._meta.db_table), sql.SQL(", ").join(map(sql.Identifier, columns))
@@ -231,7 +242,7 @@ def grow_couriers(rows: int) -> float:
     with transaction.atomic(), connection.cursor() as cursor:
         raw = cursor.cursor  # the psycopg cursor under Django's wrapper
         with raw.copy(copy_sql) as copy:
-            for row in _generated_rows(missing, columns):
+            for row in _generated_rows(missing, columns, outlets):
                 copy.write_row(row)
     if Courier.objects.count() != rows:
         raise BenchError(f"expected {rows} couriers after COPY, found {Courier.objects.count()}")

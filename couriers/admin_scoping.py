@@ -80,7 +80,9 @@ class EstimatedCountPaginator(Paginator):
 class TownScopedAdmin(admin.ModelAdmin):
     """Base admin for every model that declares `town_lookup`."""
 
+    # No COUNT(*) over large tables: no "N total" figure, no per-filter facet counts.
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
     paginator = EstimatedCountPaginator
 
     def get_queryset(self, request):

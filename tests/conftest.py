@@ -69,3 +69,7 @@ def anonymous() -> Client:
 def _fast_password_hashing(settings):
     # Real hashing costs ~0.5 s per user; tests need logins, not strong hashes.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# Browser fixtures (Playwright + Debian chromium) for tests marked `browser`.
+from tests.browser import browser, live_db, phone_page  # noqa: E402, F401

@@ -1,0 +1,61 @@
+"""`load_demo`: the article's figures, idempotent, refused in production."""
+
+from io import StringIO
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import CommandError, call_command
+
+from couriers.models import Courier, Enterprise, Outlet
+from couriers.scoping import staff_town_id
+
+pytestmark = pytest.mark.django_db
+
+
+def _counts() -> dict[str, int]:
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    assert "演示数据已载入" in out.getvalue()
+    figures = Courier.objects.headline_figures()
+    return {**figures, "enterprises": Enterprise.objects.count(), "outlets": Outlet.objects.count()}
+
+
+def test_load_demo_reproduces_the_article_and_is_idempotent(settings):
+    settings.DEBUG = True
+    first = _counts()
+    assert first == _counts()
+    assert first["enterprises"] == 22
+    assert first["couriers"] >= 1800
+    assert first["party_members"] == 24
+    assert first["managed_members"] == 24
+    assert 0 < first["mobile_members"] < 24
+    assert 70 <= first["outlets"] <= 90
+    for courier in Courier.objects.select_related("outlet", "enterprise")[:200]:
+        courier.full_clean()  # demo data obeys the same rules as staff input
+
+    admin = authenticate(username="admin", password="fengxian-demo")
+    assert admin is not None and admin.is_superuser
+    nanqiao = authenticate(username="nanqiao", password="fengxian-demo")
+    assert staff_town_id(nanqiao) == nanqiao.staff_profile.town_id
+    assert nanqiao.staff_profile.town.name == "南桥镇"
+    xidu = authenticate(username="xidu", password="fengxian-demo")
+    assert xidu.staff_profile.town.name == "西渡街道"
+    district = authenticate(username="district", password="fengxian-demo")
+    assert district.staff_profile.town is None
+    assert district.has_perm("couriers.view_full_id_number")
+    assert not nanqiao.has_perm("couriers.view_full_id_number")
+
+
+def test_load_demo_refuses_when_debug_is_off(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG=False"):
+        call_command("load_demo", stdout=StringIO())
+    assert not Courier.objects.exists()
+
+
+def test_load_demo_dry_run_writes_nothing(settings):
+    settings.DEBUG = True
+    out = StringIO()
+    call_command("load_demo", "--dry-run", stdout=out)
+    assert "试运行" in out.getvalue()
+    assert not Courier.objects.exists()
