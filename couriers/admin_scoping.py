@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 
 from django.contrib import admin
+from django.contrib.admin.utils import get_fields_from_path
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import connections
@@ -133,11 +134,11 @@ class TownScopedAdmin(admin.ModelAdmin):
         return scoped(base, request.user)
 
     def get_list_filter(self, request):
-        """Plain foreign-key names in `list_filter` become scoped related filters."""
+        """Relation paths in `list_filter` ("town", "outlet__town") become scoped filters."""
         filters = []
         for item in super().get_list_filter(request):
-            if isinstance(item, str) and "__" not in item:
-                field = self.model._meta.get_field(item)
+            if isinstance(item, str):
+                field = get_fields_from_path(self.model, item)[-1]
                 if field.many_to_one or field.many_to_many:
                     item = (item, ScopedRelatedFieldListFilter)
             filters.append(item)

@@ -153,6 +153,9 @@ def test_town_list_filter_offers_only_their_town(nanqiao_client, district_client
     assert _filter_choices(nanqiao_client, f"{ADMIN}/courier/", "work_town") == ["南桥镇"]
     assert _filter_choices(nanqiao_client, f"{ADMIN}/outlet/", "town") == ["南桥镇"]
     assert len(_filter_choices(district_client, f"{ADMIN}/courier/", "work_town")) == 11
+    # Filters along a relation path are scoped too; brands belong to no town.
+    brand = registry["ours"]["enterprise"].brand.name
+    assert _filter_choices(nanqiao_client, f"{ADMIN}/outlet/", "enterprise__brand") == [brand]
 
 
 def test_filtering_to_another_town_shows_nothing(nanqiao_client, registry, xidu_town):
