@@ -10,7 +10,9 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from import_export.admin import ExportMixin
+from import_export.formats import base_formats
 
+from couriers.admin_import import SheetImportMixin
 from couriers.admin_scoping import TownScopedAdmin
 from couriers.masking import mask_phone
 from couriers.models import (
@@ -18,6 +20,7 @@ from couriers.models import (
     Community,
     Courier,
     Enterprise,
+    ImportJob,
     Outlet,
     PartyOrganization,
     StaffProfile,
@@ -62,7 +65,8 @@ class BrandAdmin(admin.ModelAdmin):
 
 
 @admin.register(Enterprise)
-class EnterpriseAdmin(TownScopedAdmin):
+class EnterpriseAdmin(SheetImportMixin, TownScopedAdmin):
+    import_kind = ImportJob.Kind.ENTERPRISES
     list_display = (
         "name",
         "brand",
@@ -114,8 +118,10 @@ class MaskedIdCourierForm(forms.ModelForm):
 
 
 @admin.register(Courier)
-class CourierAdmin(ExportMixin, TownScopedAdmin):
+class CourierAdmin(SheetImportMixin, ExportMixin, TownScopedAdmin):
+    import_kind = ImportJob.Kind.COURIERS
     resource_classes = [CourierResource]
+    formats = [base_formats.XLSX, base_formats.CSV]
     list_display = (
         "name",
         "phone_masked",
@@ -221,6 +227,34 @@ class CourierAdmin(ExportMixin, TownScopedAdmin):
             .get_export_queryset(request)
             .select_related("enterprise", "managing_organization", "residence_community")
         )
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(TownScopedAdmin):
+    """The record of every import: who, which file, when, and what it did."""
+
+    list_display = ("filename", "kind", "user", "town", "stage", "status", "summary",
+                    "created_at")
+    list_filter = ("kind", "status", "town")
+    list_select_related = ("user", "town")
+    search_fields = ("filename", "user__username")
+    date_hierarchy = None
+
+    @admin.display(description="结果")
+    def summary(self, job: ImportJob) -> str:
+        if not job.report:
+            return ""
+        report = job.report
+        if report.get("file_error"):
+            return report["file_error"]
+        return (f"新增 {report['new']}，更新 {report['updated']}，无变化 {report['unchanged']}，"
+                f"错误 {len(report['errors'])}" + ("（已写入）" if report.get("written") else ""))
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 class StaffProfileInline(admin.StackedInline):

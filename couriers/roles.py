@@ -17,14 +17,17 @@ TOWN_ADMIN = "街镇管理员"
 PORTAL_APPS = ("couriers", "stations", "activities")
 # Reference data that town staff read but do not edit.
 TOWN_READ_ONLY = {("couriers", "town")}
+# Records that only the system writes (imports write their own job records).
+SYSTEM_WRITTEN = {("couriers", "importjob")}
 # Staff accounts and their towns are managed by superusers only.
 SUPERUSER_ONLY = {("couriers", "staffprofile")}
 
 
 def _town_admin_codenames(model) -> set[str]:
     name = model._meta.model_name
-    if is_town_scoped(model) and (model._meta.app_label, name) not in TOWN_READ_ONLY:
-        return {f"{action}_{name}" for action in ("add", "change", "delete", "view")}
+    label = (model._meta.app_label, name)
+    if is_town_scoped(model) and label not in TOWN_READ_ONLY | SYSTEM_WRITTEN:
+        return {f"{action}_{name}" for action in ("add", "change", "delete", "view", "import")}
     return {f"view_{name}"}
 
 
@@ -39,7 +42,10 @@ def sync_role_groups(**kwargs) -> None:
                 continue
             ct = ContentType.objects.get_for_model(model)
             perms = list(Permission.objects.filter(content_type=ct))
-            district_perms += perms
+            if (app_label, model._meta.model_name) in SYSTEM_WRITTEN:
+                district_perms += [p for p in perms if p.codename.startswith("view_")]
+            else:
+                district_perms += perms
             wanted = _town_admin_codenames(model)
             town_perms += [p for p in perms if p.codename in wanted]
     district.permissions.set(district_perms)

@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "import_export",
+    "django_tasks",
+    "django_tasks_db",
     "couriers",
     "stations",
     "activities",
@@ -154,6 +156,27 @@ LOGGING = {
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+
+# --- Spreadsheet imports --------------------------------------------------------------------
+SHEET_IMPORT_MAX_ROWS = env.int("SHEET_IMPORT_MAX_ROWS", default=200_000)
+# Files with more rows than this are checked and imported by the task worker, off the request.
+SHEET_IMPORT_INLINE_MAX_ROWS = env.int("SHEET_IMPORT_INLINE_MAX_ROWS", default=3_000)
+SHEET_IMPORT_MAX_BYTES = 50 * 1024 * 1024
+SHEET_IMPORT_MAX_UNCOMPRESSED_BYTES = 300 * 1024 * 1024
+
+# --- Background tasks (django-tasks) --------------------------------------------------------
+# Development runs tasks inline; production stores them in the database for
+# `python manage.py db_worker` processes, which may run on any app server.
+TASKS = {
+    "default": {
+        "BACKEND": env.str(
+            "TASKS_BACKEND",
+            default="django_tasks.backends.immediate.ImmediateBackend"
+            if DEBUG
+            else "django_tasks_db.DatabaseBackend",
+        ),
+    }
+}
 
 # --- Portal ---------------------------------------------------------------------------------
 # Where the staff admin lives; a less guessable path keeps scanners off the login page.

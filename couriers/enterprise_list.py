@@ -1,0 +1,192 @@
+"""The enterprises and outlets list (企业网点名单): one row per outlet, with its enterprise.
+
+Enterprises are matched by name and outlets by (enterprise, outlet name); the same machinery as
+the courier survey reads the file, reports errors and writes all or nothing. Rows that name an
+enterprise without an outlet register the enterprise alone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from couriers import validators
+from couriers.models import Enterprise, Outlet
+from couriers.scoping import ALL_TOWNS
+from couriers.sheet_import import PREVIEW_ROWS, Column, ImportReport, Record, SheetImporter
+from couriers.survey import References
+from couriers.towns import short_name
+
+COLUMNS = [
+    Column("enterprise", "企业名称", aliases=("加盟企业", "企业", "公司名称"), required=True,
+           help="必填，加盟企业全称；按名称识别同一企业。"),
+    Column("brand", "快递品牌", aliases=("品牌", "所属快递品牌", "所属品牌"),
+           help="新企业必填，如 顺丰、中通（别名亦可）。"),
+    Column("credit_code", "统一社会信用代码", validators.normalize_uscc, aliases=("信用代码",),
+           help="18 位，按国家标准校验。"),
+    Column("town", "企业所在街镇", aliases=("企业街镇", "所在街镇", "街镇"), required=True,
+           help="必填，如 南桥镇 或 南桥。"),
+    Column("address", "企业地址", aliases=("地址", "注册地址")),
+    Column("contact_person", "联系人", aliases=("负责人",)),
+    Column("contact_phone", "联系电话", validators.normalize_phone, aliases=("联系人电话", "手机号码"),
+           help="11 位手机号。"),
+    Column("outlet", "网点名称", aliases=("网点",), help="留空则只登记企业。"),
+    Column("outlet_town", "网点所在街镇", aliases=("网点街镇",), help="留空为企业所在街镇。"),
+    Column("outlet_community", "网点所在村居委", aliases=("网点村居委", "所在村居委")),
+    Column("outlet_address", "网点地址"),
+]
+ENTERPRISE_FIELDS = ["brand", "credit_code", "town", "address", "contact_person", "contact_phone"]
+STATUS_LABELS = {"new": "新增", "updated": "更新", "unchanged": "无变化"}
+
+
+@dataclasses.dataclass
+class ListPlan:
+    new_enterprises: list[Enterprise] = dataclasses.field(default_factory=list)
+    updated_enterprises: list[Enterprise] = dataclasses.field(default_factory=list)
+    new_outlets: list[Outlet] = dataclasses.field(default_factory=list)
+    updated_outlets: list[Outlet] = dataclasses.field(default_factory=list)
+
+
+class EnterpriseListImporter(SheetImporter):
+    columns = COLUMNS
+    model = Enterprise
+    title = "奉贤区快递加盟企业及网点名单"
+    sheet_name = "企业网点名单"
+    kind = "enterprises"
+
+    def plan(self, records: list[Record], report: ImportReport) -> ListPlan:
+        refs = References(ALL_TOWNS)  # names are unique district-wide; scope is checked below
+        enterprises = {e.name: e for e in Enterprise.objects.select_related("brand", "town")}
+        outlets = {(o.enterprise_id, o.name): o for o in Outlet.objects.all()}
+        plan, counts, first_row = ListPlan(), dict.fromkeys(STATUS_LABELS, 0), {}
+        planned: dict[str, Enterprise] = {}
+        seen_outlets: dict[tuple[str, str], int] = {}
+        for record in records:
+            before = len(report.errors)
+            values = record.values
+            town = self._town(record, "town", refs, report)
+            outlet_town = self._town(record, "outlet_town", refs, report) or town
+            brand = None
+            if values.get("brand"):
+                brand = refs.brands.get("".join(values["brand"].split()).casefold())
+                if brand is None:
+                    self._fail(record, "brand", report, "无法识别的快递品牌")
+            name = values.get("enterprise")
+            if not name or record.failed or len(report.errors) > before:
+                continue
+            statuses = []
+            enterprise = planned.get(name) or enterprises.get(name)
+            wanted = {"town": town, "brand": brand}
+            wanted.update({k: values[k] for k in ENTERPRISE_FIELDS[1:] if k in values
+                           and k not in ("town", "brand") and values[k]})
+            wanted = {k: v for k, v in wanted.items() if v}
+            if name in planned:
+                clash = [k for k, v in wanted.items()
+                         if getattr(enterprise, _attname(k)) != _pk(v)]
+                if clash:
+                    self._fail(record, clash[0], report,
+                               f"与第 {first_row[name]} 行的企业信息不一致")
+                    continue
+            else:
+                first_row[name] = record.row
+                if enterprise is not None and not self._may_edit(enterprise.town_id):
+                    self._fail(record, "enterprise", report, "该企业登记在其他街镇，不能修改")
+                    continue
+                if enterprise is None:
+                    if brand is None:
+                        self._fail(record, "brand", report, "新企业须填写快递品牌")
+                        continue
+                    enterprise = Enterprise(name=name)
+                    plan.new_enterprises.append(enterprise)
+                    statuses.append("new")
+                changed = [k for k, v in wanted.items()
+                           if getattr(enterprise, _attname(k)) != _pk(v)]
+                for key in changed:
+                    setattr(enterprise, key, wanted[key])
+                if enterprise.pk and changed:
+                    plan.updated_enterprises.append(enterprise)
+                    statuses.append("updated")
+                elif enterprise.pk:
+                    statuses.append("unchanged")
+                planned[name] = enterprise
+            if not self._may_edit(enterprise.town_id):
+                self._fail(record, "town", report, "只能导入本街镇的企业和网点")
+                continue
+            outlet_status = self._plan_outlet(record, enterprise, outlet_town, refs, outlets,
+                                              seen_outlets, plan, report)
+            statuses += [outlet_status] if outlet_status else []
+            for status in statuses:
+                counts[status] += 1
+            if statuses and len(report.preview) < PREVIEW_ROWS:
+                report.preview.append(
+                    ["、".join(STATUS_LABELS[s] for s in statuses),
+                     *(record.raw[c.key] for c in self.columns if c.key in record.raw)])
+        report.new, report.updated, report.unchanged = counts.values()
+        return plan
+
+    def _plan_outlet(self, record, enterprise, town, refs, outlets, seen, plan, report):
+        values = record.values
+        name = values.get("outlet")
+        if not name:
+            return None
+        key = (enterprise.name, name)
+        if key in seen:
+            self._fail(record, "outlet", report, f"与第 {seen[key]} 行的网点重复")
+            return None
+        seen[key] = record.row
+        if not self._may_edit(town.pk):
+            self._fail(record, "outlet_town", report, "只能导入本街镇的网点")
+            return None
+        community = None
+        if values.get("outlet_community"):
+            found = [c for c in refs.communities.get(values["outlet_community"], [])
+                     if c.town_id == town.pk]
+            if not found:
+                self._fail(record, "outlet_community", report, f"{town.name}没有这个村居委")
+                return None
+            community = found[0]
+        outlet = outlets.get((enterprise.pk, name)) if enterprise.pk else None
+        wanted = {"town": town, "community": community,
+                  "address": values.get("outlet_address") or None}
+        wanted = {k: v for k, v in wanted.items() if v is not None}
+        if outlet is None:
+            plan.new_outlets.append(Outlet(name=name, enterprise=enterprise, **wanted))
+            return "new"
+        changed = [k for k, v in wanted.items() if getattr(outlet, _attname(k)) != _pk(v)]
+        for key in changed:
+            setattr(outlet, key, wanted[key])
+        if changed:
+            plan.updated_outlets.append(outlet)
+            return "updated"
+        return "unchanged"
+
+    def _town(self, record: Record, key: str, refs: References, report: ImportReport):
+        name = record.values.get(key)
+        if not name:
+            return None
+        town = refs.towns.get(name) or refs.towns.get(short_name(name))
+        if town is None:
+            self._fail(record, key, report, "不是奉贤区的街镇")
+        return town
+
+    def _may_edit(self, town_id: int) -> bool:
+        return self.town_id is ALL_TOWNS or town_id == self.town_id
+
+    def _fail(self, record: Record, key: str, report: ImportReport, message: str) -> None:
+        report.error(record.row, self.column_label(key), record.raw.get(key, ""), message)
+
+    def write(self, plan: ListPlan) -> None:
+        Enterprise.objects.bulk_create(plan.new_enterprises)
+        if plan.updated_enterprises:
+            Enterprise.objects.bulk_update(plan.updated_enterprises, ENTERPRISE_FIELDS)
+        # Django fills each new outlet's enterprise_id from its now-saved enterprise.
+        Outlet.objects.bulk_create(plan.new_outlets)
+        if plan.updated_outlets:
+            Outlet.objects.bulk_update(plan.updated_outlets, ["town", "community", "address"])
+
+
+def _attname(key: str) -> str:
+    return f"{key}_id" if key in ("town", "community", "brand") else key
+
+
+def _pk(value):
+    return getattr(value, "pk", value)

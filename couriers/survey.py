@@ -1,0 +1,319 @@
+"""The courier survey (排摸登记表): columns, reference matching and the upsert by phone.
+
+Rules beyond the cell parsers:
+- a courier is identified by the normalised phone: an existing courier is updated, never
+  duplicated; re-importing the same file changes nothing;
+- a blank cell does not erase what is already recorded (except yes/no columns, where blank
+  means 否); a blank 政治面貌 is 群众 for a new courier and leaves an existing one as it was;
+- town staff may import only their own town's rows and never overwrite another town's courier;
+- the model's own rules (`Courier.clean()`: outlet of the enterprise, mobile members, birth
+  date against the ID number) apply to every row, with the same Chinese messages as the admin.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from couriers import cell_values, validators
+from couriers.masking import mask_id_number, mask_phone
+from couriers.models import (
+    Brand,
+    Community,
+    Courier,
+    Enterprise,
+    Outlet,
+    PartyOrganization,
+    Town,
+)
+from couriers.scoping import ALL_TOWNS
+from couriers.sheet_import import PREVIEW_ROWS, Column, ImportReport, Record, SheetImporter, chunked
+from couriers.towns import short_name
+
+# The survey's columns, in the template's order. The export uses the same headers, so an
+# export can be imported again.
+COLUMNS = [
+    Column("name", "姓名", aliases=("名字", "快递员姓名", "从业人员姓名"), required=True,
+           help="必填。"),
+    Column("gender", "性别", cell_values.gender, help="男 / 女；留空时按身份证号码判断。"),
+    Column("phone", "手机号码", validators.normalize_phone,
+           aliases=("联系电话", "手机号", "手机", "联系方式", "电话"), required=True,
+           help="必填，11 位大陆手机号；可带空格、横线或 +86。按手机号码识别同一人。"),
+    Column("id_number", "身份证号码", validators.normalize_id_number,
+           aliases=("身份证号", "身份证", "公民身份号码"),
+           help="选填，18 位，最后一位可为 X。"),
+    Column("birth_date", "出生日期", cell_values.date,
+           aliases=("出生年月", "出生年月日", "生日"),
+           help="如 1990-05-21、1990/5/21、1990.05、1990年5月；留空时按身份证号码填写。"),
+    Column("education", "文化程度", cell_values.education, aliases=("学历", "最高学历"),
+           help="初中及以下 / 高中/中专 / 大专 / 大学本科 / 研究生（本科、专科、硕士等亦可）。"),
+    Column("political_status", "政治面貌", cell_values.political_status,
+           help="中共党员 / 中共预备党员 / 入党积极分子 / 有入党意愿 / 共青团员 / 群众"
+                "（党员、团员、积极分子等亦可）；新登记人员留空或“无”视为群众。"),
+    Column("is_mobile_party_member", "是否流动党员", cell_values.yes_no,
+           aliases=("流动党员",), help="是 / 否（√、×、Y、N、1、0 亦可），留空为否。"),
+    Column("membership_location", "组织关系所在地", aliases=("组织关系所在单位", "党组织关系所在地"),
+           help="流动党员必填：组织关系所在的党组织或地区。"),
+    Column("managing_organization", "管理党组织", aliases=("属地党组织", "所在党组织"),
+           help="纳入管理的属地党组织全称，须已在系统中登记。"),
+    Column("is_business_backbone", "是否业务骨干", cell_values.yes_no, aliases=("业务骨干",),
+           help="是 / 否，留空为否。"),
+    Column("brand", "快递品牌", aliases=("所属快递品牌", "品牌", "所属品牌", "快递公司品牌"),
+           help="如 顺丰、京东、中国邮政、中通、圆通、申通、韵达、极兔（别名亦可，如 顺丰速运、邮政EMS）。"),
+    Column("enterprise", "加盟企业", aliases=("企业名称", "所属企业", "所在企业", "公司名称"),
+           help="加盟企业全称，须已在系统中登记。"),
+    Column("outlet", "网点名称", aliases=("网点", "所属网点", "所在网点"),
+           help="须已在系统中登记；同名网点请同时填写加盟企业。"),
+    Column("work_town", "工作街镇", aliases=("所在街镇", "街镇", "工作所在街镇", "镇（街道）"),
+           required=True, help="必填，如 南桥镇 或 南桥（可不写“镇/街道”）。"),
+    Column("residence_community", "居住村居委", aliases=("居住社区", "居住地村居委", "居住村（居）委"),
+           help="如 浦江居委会，或 西渡·浦江居委会。"),
+    Column("employment_status", "从业状态", cell_values.employment_status, aliases=("在职状态",),
+           help="在职 / 离职，留空为在职。"),
+]
+
+# Columns stored as they are on the courier (the rest are references resolved by name).
+PLAIN_FIELDS = ["name", "gender", "id_number", "birth_date", "education", "political_status",
+                "is_mobile_party_member", "membership_location", "is_business_backbone",
+                "employment_status"]
+REFERENCE_FIELDS = ["brand", "enterprise", "outlet", "work_town", "residence_community",
+                    "managing_organization"]
+YES_NO_FIELDS = {"is_mobile_party_member", "is_business_backbone"}
+COMPARED_FIELDS = [*PLAIN_FIELDS, *(f"{name}_id" for name in REFERENCE_FIELDS)]
+STATUS_LABELS = {"new": "新增", "updated": "更新", "unchanged": "无变化"}
+
+
+@dataclasses.dataclass
+class SurveyPlan:
+    new: list[Courier] = dataclasses.field(default_factory=list)
+    updated: list[Courier] = dataclasses.field(default_factory=list)
+    changed_fields: set[str] = dataclasses.field(default_factory=set)
+
+
+class References:
+    """Every town, brand, enterprise, outlet, community and party organisation in memory:
+    rows are resolved without a query each. Lookups are limited to what the user may see."""
+
+    def __init__(self, town_id):
+        def visible(qs):
+            return qs if town_id is ALL_TOWNS else qs.in_town(town_id)
+
+        self.towns = {}
+        for town in Town.objects.all():
+            self.towns[town.name] = self.towns[town.short_name] = town
+        self.brands = {}
+        for brand in Brand.objects.all():
+            for key in brand.match_keys():
+                self.brands[key] = brand
+        self.enterprises = {e.name: e for e in visible(Enterprise.objects.select_related("brand"))}
+        self.outlets: dict[str, list[Outlet]] = {}
+        for outlet in visible(Outlet.objects.select_related("enterprise__brand", "town")):
+            self.outlets.setdefault(outlet.name, []).append(outlet)
+        self.communities: dict[str, list[Community]] = {}
+        for community in visible(Community.objects.select_related("town")):
+            self.communities.setdefault(community.name, []).append(community)
+            self.communities.setdefault(str(community), []).append(community)
+        self.organizations = {o.name: o for o in visible(PartyOrganization.objects.all())}
+        # For the model's clean() on existing couriers: related objects by id, whatever town.
+        self.outlet_by_id = {o.pk: o for group in self.outlets.values() for o in group}
+        self.enterprise_by_id = {e.pk: e for e in self.enterprises.values()}
+
+
+class CourierSurveyImporter(SheetImporter):
+    columns = COLUMNS
+    model = Courier
+    title = "奉贤区快递从业人员排摸登记表"
+    sheet_name = "排摸登记表"
+    kind = "couriers"
+
+    def plan(self, records: list[Record], report: ImportReport) -> SurveyPlan:
+        refs = References(self.town_id)
+        self.duplicates(records, "phone", report, "手机号码")
+        self.duplicates(records, "id_number", report, "身份证号码")
+        phones = [r.values["phone"] for r in records if r.values.get("phone")]
+        existing = self._existing(phones)
+        id_owners = self._id_owners([r.values["id_number"] for r in records
+                                     if r.values.get("id_number")])
+        plan = SurveyPlan()
+        now = timezone.now()
+        counts = dict.fromkeys(STATUS_LABELS, 0)
+        for record in records:
+            status = self._plan_row(record, refs, existing, id_owners, report, plan, now)
+            if status is None:
+                continue
+            counts[status] += 1
+            if len(report.preview) < PREVIEW_ROWS:
+                report.preview.append(self._preview_row(record, status))
+        report.new, report.updated, report.unchanged = counts.values()
+        return plan
+
+    def _existing(self, phones: list[str]) -> dict[str, Courier]:
+        found: dict[str, Courier] = {}
+        for chunk in chunked(phones):
+            for courier in Courier.objects.filter(phone__in=chunk):
+                found[courier.phone] = courier
+        return found
+
+    def _id_owners(self, id_numbers: list[str]) -> dict[str, str]:
+        owners: dict[str, str] = {}
+        for chunk in chunked(id_numbers):
+            owners.update(Courier.objects.filter(id_number__in=chunk)
+                          .values_list("id_number", "phone"))
+        return owners
+
+    def _plan_row(self, record, refs, existing, id_owners, report, plan, now) -> str | None:
+        values, errors_before = record.values, len(report.errors)
+        resolved = self._resolve(record, refs, report)
+        town = resolved.get("work_town")
+        courier = existing.get(values.get("phone"))
+        if self.town_id is not ALL_TOWNS:
+            if town is not None and town.pk != self.town_id:
+                report.error(record.row, self.column_label("work_town"), town.name,
+                             "只能导入本街镇的人员")
+            if courier is not None and courier.work_town_id != self.town_id:
+                report.error(record.row, self.column_label("phone"), mask_phone(courier.phone),
+                             "该手机号码已登记在其他街镇，不能覆盖")
+        id_number, phone = values.get("id_number"), values.get("phone")
+        if id_number and phone and id_owners.get(id_number, phone) != phone:
+            report.error(record.row, self.column_label("id_number"), mask_id_number(id_number),
+                         f"该身份证号码已登记在 {mask_phone(id_owners[id_number])} 名下")
+        if record.failed or len(report.errors) > errors_before or not phone:
+            return None
+
+        wanted = self._wanted_values(values, resolved, is_new=courier is None)
+        if courier is None:
+            courier = Courier(phone=values["phone"], created_at=now, updated_at=now)
+            changed = set(wanted)
+        else:
+            self._attach_related(courier, refs)
+            changed = {name for name, value in wanted.items()
+                       if getattr(courier, _attname(name)) != _id_of(value)}
+        for name, value in wanted.items():
+            setattr(courier, name, value)
+        self._align_birth_date(courier, values)
+        before = {f: getattr(courier, f) for f in ("birth_date", "gender", "brand_id",
+                                                   "enterprise_id")}
+        try:
+            courier.clean()
+        except ValidationError as problem:
+            for field, messages in problem.message_dict.items():
+                report.error(record.row, self.column_label(field), record.raw.get(field, ""),
+                             messages[0])
+            return None
+        changed |= {f for f, v in before.items() if getattr(courier, f) != v}
+        if courier.pk is None:
+            plan.new.append(courier)
+            return "new"
+        if changed:
+            courier.updated_at = now
+            plan.updated.append(courier)
+            plan.changed_fields |= {_attname(f).removesuffix("_id") for f in changed}
+            return "updated"
+        return "unchanged"
+
+    def _resolve(self, record: Record, refs: References, report: ImportReport) -> dict:
+        values, resolved = record.values, {}
+
+        def fail(key: str, message: str) -> None:
+            report.error(record.row, self.column_label(key), values[key], message)
+
+        if values.get("work_town"):
+            town = refs.towns.get(values["work_town"]) or refs.towns.get(
+                short_name(values["work_town"]))
+            if town is None:
+                fail("work_town", "不是奉贤区的街镇")
+            resolved["work_town"] = town
+        if values.get("brand"):
+            brand = refs.brands.get("".join(values["brand"].split()).casefold())
+            if brand is None:
+                fail("brand", "无法识别的快递品牌")
+            resolved["brand"] = brand
+        if values.get("enterprise"):
+            enterprise = refs.enterprises.get(values["enterprise"])
+            if enterprise is None:
+                fail("enterprise", "未登记的加盟企业（或不在本街镇），请先导入企业网点名单")
+            resolved["enterprise"] = enterprise
+        if values.get("outlet"):
+            candidates = refs.outlets.get(values["outlet"], [])
+            if resolved.get("enterprise"):
+                candidates = [o for o in candidates
+                              if o.enterprise_id == resolved["enterprise"].pk]
+            if not candidates:
+                fail("outlet", "未登记的网点（或不在本街镇），请先导入企业网点名单")
+            elif len(candidates) > 1:
+                fail("outlet", "有多个同名网点，请同时填写加盟企业")
+            resolved["outlet"] = candidates[0] if len(candidates) == 1 else None
+        if values.get("residence_community"):
+            found = refs.communities.get(values["residence_community"], [])
+            if len(found) != 1:
+                fail("residence_community", "未登记的村居委" if not found
+                     else "有多个同名村居委，请写成“街镇·村居委”")
+            resolved["residence_community"] = found[0] if len(found) == 1 else None
+        if values.get("managing_organization"):
+            organization = refs.organizations.get(values["managing_organization"])
+            if organization is None:
+                fail("managing_organization", "未登记的党组织（或不在本街镇）")
+            resolved["managing_organization"] = organization
+        return resolved
+
+    @staticmethod
+    def _wanted_values(values: dict, resolved: dict, is_new: bool) -> dict:
+        wanted = {}
+        for name in PLAIN_FIELDS:
+            if name not in values:
+                continue
+            value = values[name]
+            if name in YES_NO_FIELDS or value not in ("", None):
+                wanted[name] = value
+            elif is_new and name == "political_status":
+                wanted[name] = Courier.PoliticalStatus.MASSES
+        for name, value in resolved.items():
+            if value is not None:
+                wanted[name] = value
+        return wanted
+
+    @staticmethod
+    def _align_birth_date(courier: Courier, values: dict) -> None:
+        """A month-precision birth date (1990.05) takes its day from the ID number."""
+        born, id_number = values.get("birth_date"), courier.id_number
+        if born and id_number and born.day == 1:
+            from_id = validators.id_birth_date(id_number)
+            if (from_id.year, from_id.month) == (born.year, born.month):
+                courier.birth_date = from_id
+
+    @staticmethod
+    def _attach_related(courier: Courier, refs: References) -> None:
+        """Fill the related-object caches clean() reads, from memory instead of queries."""
+        if courier.outlet_id in refs.outlet_by_id:
+            courier.outlet = refs.outlet_by_id[courier.outlet_id]
+        if courier.enterprise_id in refs.enterprise_by_id:
+            courier.enterprise = refs.enterprise_by_id[courier.enterprise_id]
+
+    def _preview_row(self, record: Record, status: str) -> list[str]:
+        shown = []
+        for column in self.columns:
+            if column.key not in record.raw:
+                continue
+            value = record.raw[column.key]
+            if column.key == "phone":
+                value = mask_phone(record.values.get("phone", value))
+            elif column.key == "id_number":
+                value = mask_id_number(record.values.get("id_number") or value)
+            shown.append(value)
+        return [STATUS_LABELS[status], *shown]
+
+    def write(self, plan: SurveyPlan) -> None:
+        Courier.objects.bulk_create(plan.new, batch_size=2000)
+        if plan.updated:
+            Courier.objects.bulk_update(plan.updated, [*sorted(plan.changed_fields), "updated_at"],
+                                        batch_size=500)
+
+
+def _attname(name: str) -> str:
+    return f"{name}_id" if name in REFERENCE_FIELDS else name
+
+
+def _id_of(value):
+    return getattr(value, "pk", value)
