@@ -233,8 +233,7 @@ class CourierAdmin(SheetImportMixin, ExportMixin, TownScopedAdmin):
 class ImportJobAdmin(TownScopedAdmin):
     """The record of every import: who, which file, when, and what it did."""
 
-    list_display = ("filename", "kind", "user", "town", "stage", "status", "summary",
-                    "created_at")
+    list_display = ("filename", "kind", "user", "town", "stage", "status", "summary", "created_at")
     list_filter = ("kind", "status", "town")
     list_select_related = ("user", "town")
     search_fields = ("filename", "user__username")
@@ -247,8 +246,10 @@ class ImportJobAdmin(TownScopedAdmin):
         report = job.report
         if report.get("file_error"):
             return report["file_error"]
-        return (f"新增 {report['new']}，更新 {report['updated']}，无变化 {report['unchanged']}，"
-                f"错误 {len(report['errors'])}" + ("（已写入）" if report.get("written") else ""))
+        return (
+            f"新增 {report['new']}，更新 {report['updated']}，无变化 {report['unchanged']}，"
+            f"错误 {len(report['errors'])}" + ("（已写入）" if report.get("written") else "")
+        )
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -24,7 +24,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 class UploadForm(forms.Form):
     file = forms.FileField(
-        label="表格文件", help_text="Excel（.xlsx）或 CSV（UTF-8 / GB18030 编码）",
+        label="表格文件",
+        help_text="Excel（.xlsx）或 CSV（UTF-8 / GB18030 编码）",
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
     )
 
@@ -40,21 +41,29 @@ class SheetImportMixin:
         return request.user.has_perm(f"{opts.app_label}.import_{opts.model_name}")
 
     def get_urls(self):
-        info = self.opts.app_label, self.opts.model_name
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
         wrap = self.admin_site.admin_view
         return [
-            path("import/", wrap(self.import_view), name="%s_%s_import" % info),
-            path("import/template/", wrap(self.import_template_view),
-                 name="%s_%s_import_template" % info),
-            path("import/<int:job_id>/", wrap(self.import_job_view),
-                 name="%s_%s_import_job" % info),
-            path("import/<int:job_id>/progress/", wrap(self.import_progress_view),
-                 name="%s_%s_import_progress" % info),
-        ] + super().get_urls()
+            path("import/", wrap(self.import_view), name=f"{prefix}_import"),
+            path(
+                "import/template/",
+                wrap(self.import_template_view),
+                name=f"{prefix}_import_template",
+            ),
+            path("import/<int:job_id>/", wrap(self.import_job_view), name=f"{prefix}_import_job"),
+            path(
+                "import/<int:job_id>/progress/",
+                wrap(self.import_progress_view),
+                name=f"{prefix}_import_progress",
+            ),
+            *super().get_urls(),
+        ]
 
     def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}),
-                         "has_import_permission": self.has_import_permission(request)}
+        extra_context = {
+            **(extra_context or {}),
+            "has_import_permission": self.has_import_permission(request),
+        }
         return super().changelist_view(request, extra_context)
 
     def _check_import(self, request) -> None:
@@ -79,11 +88,14 @@ class SheetImportMixin:
             job = create_job(request.user, self.import_kind, upload.name, upload.read())
             return redirect(self._url("import_job", job.pk))
         context = {
-            **self.admin_site.each_context(request), "opts": self.opts, "form": form,
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "form": form,
             "title": f"导入{IMPORTERS[self.import_kind].title}",
             "template_url": self._url("import_template"),
-            "recent": ImportJob.objects.for_user(request.user)
-            .filter(kind=self.import_kind, user=request.user)[:5],
+            "recent": ImportJob.objects.for_user(request.user).filter(
+                kind=self.import_kind, user=request.user
+            )[:5],
         }
         return TemplateResponse(request, "admin/couriers/sheet_import.html", context)
 
@@ -100,23 +112,41 @@ class SheetImportMixin:
             return HttpResponseNotAllowed(["GET", "POST"])
         report = ImportReport.from_dict(job.report) if job.report else None
         context = {
-            **self.admin_site.each_context(request), "opts": self.opts, "job": job,
-            "report": report, "title": f"导入{IMPORTERS[job.kind].title}",
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "job": job,
+            "report": report,
+            "title": f"导入{IMPORTERS[job.kind].title}",
             "progress_url": self._url("import_progress", job.pk),
             "upload_url": self._url("import"),
             "changelist_url": self._url("changelist"),
-            "can_confirm": bool(report and report.ok and job.stage == ImportJob.Stage.PREVIEW
-                                and not job.is_waiting and (report.new or report.updated)),
+            "can_confirm": bool(
+                report
+                and report.ok
+                and job.stage == ImportJob.Stage.PREVIEW
+                and not job.is_waiting
+                and (report.new or report.updated)
+            ),
         }
         return TemplateResponse(request, "admin/couriers/sheet_import_job.html", context)
 
     def import_progress_view(self, request, job_id: int):
         job = self._job(request, job_id)
-        return JsonResponse({"status": job.status, "done": job.rows_done,
-                             "total": job.rows_total, "percent": job.percent})
+        return JsonResponse(
+            {
+                "status": job.status,
+                "done": job.rows_done,
+                "total": job.rows_total,
+                "percent": job.percent,
+            }
+        )
 
     def import_template_view(self, request):
         self._check_import(request)
         importer = IMPORTERS[self.import_kind]
-        return FileResponse(io.BytesIO(build_template(importer)), content_type=XLSX,
-                            as_attachment=True, filename=f"{importer.title}（模板）.xlsx")
+        return FileResponse(
+            io.BytesIO(build_template(importer)),
+            content_type=XLSX,
+            as_attachment=True,
+            filename=f"{importer.title}（模板）.xlsx",
+        )

@@ -96,14 +96,16 @@ def _choice_words(mapping: dict[str, list[str]]) -> dict[str, str]:
 
 
 PoliticalStatus = Courier.PoliticalStatus
-_POLITICAL = _choice_words({
-    PoliticalStatus.MEMBER: ["中共党员", "党员", "中国共产党党员", "共产党员", "正式党员"],
-    PoliticalStatus.PROBATIONARY: ["中共预备党员", "预备党员"],
-    PoliticalStatus.ACTIVIST: ["入党积极分子", "积极分子"],
-    PoliticalStatus.APPLICANT: ["有入党意愿", "入党意愿", "有意愿", "申请入党", "入党申请人"],
-    PoliticalStatus.LEAGUE: ["共青团员", "团员", "共青团"],
-    PoliticalStatus.MASSES: ["群众", "无", "无党派", "无党派人士", "普通群众"],
-})
+_POLITICAL = _choice_words(
+    {
+        PoliticalStatus.MEMBER: ["中共党员", "党员", "中国共产党党员", "共产党员", "正式党员"],
+        PoliticalStatus.PROBATIONARY: ["中共预备党员", "预备党员"],
+        PoliticalStatus.ACTIVIST: ["入党积极分子", "积极分子"],
+        PoliticalStatus.APPLICANT: ["有入党意愿", "入党意愿", "有意愿", "申请入党", "入党申请人"],
+        PoliticalStatus.LEAGUE: ["共青团员", "团员", "共青团"],
+        PoliticalStatus.MASSES: ["群众", "无", "无党派", "无党派人士", "普通群众"],
+    }
+)
 
 
 def political_status(value: object) -> str:
@@ -121,13 +123,15 @@ def political_status(value: object) -> str:
 
 
 Education = Courier.Education
-_EDUCATION = _choice_words({
-    Education.PRIMARY_OR_LESS: ["初中及以下", "初中", "小学", "初中以下", "文盲", "无"],
-    Education.SENIOR: ["高中/中专", "高中", "中专", "职高", "技校", "中技", "高中及中专"],
-    Education.COLLEGE: ["大专", "专科", "大学专科", "高职"],
-    Education.BACHELOR: ["大学本科", "本科", "大学"],
-    Education.POSTGRADUATE: ["研究生", "硕士", "博士", "硕士研究生", "博士研究生"],
-})
+_EDUCATION = _choice_words(
+    {
+        Education.PRIMARY_OR_LESS: ["初中及以下", "初中", "小学", "初中以下", "文盲", "无"],
+        Education.SENIOR: ["高中/中专", "高中", "中专", "职高", "技校", "中技", "高中及中专"],
+        Education.COLLEGE: ["大专", "专科", "大学专科", "高职"],
+        Education.BACHELOR: ["大学本科", "本科", "大学"],
+        Education.POSTGRADUATE: ["研究生", "硕士", "博士", "硕士研究生", "博士研究生"],
+    }
+)
 
 
 def education(value: object) -> str:

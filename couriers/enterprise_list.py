@@ -17,18 +17,42 @@ from couriers.survey import References
 from couriers.towns import short_name
 
 COLUMNS = [
-    Column("enterprise", "企业名称", aliases=("加盟企业", "企业", "公司名称"), required=True,
-           help="必填，加盟企业全称；按名称识别同一企业。"),
-    Column("brand", "快递品牌", aliases=("品牌", "所属快递品牌", "所属品牌"),
-           help="新企业必填，如 顺丰、中通（别名亦可）。"),
-    Column("credit_code", "统一社会信用代码", validators.normalize_uscc, aliases=("信用代码",),
-           help="18 位，按国家标准校验。"),
-    Column("town", "企业所在街镇", aliases=("企业街镇", "所在街镇", "街镇"), required=True,
-           help="必填，如 南桥镇 或 南桥。"),
+    Column(
+        "enterprise",
+        "企业名称",
+        aliases=("加盟企业", "企业", "公司名称"),
+        required=True,
+        help="必填，加盟企业全称；按名称识别同一企业。",
+    ),
+    Column(
+        "brand",
+        "快递品牌",
+        aliases=("品牌", "所属快递品牌", "所属品牌"),
+        help="新企业必填，如 顺丰、中通（别名亦可）。",
+    ),
+    Column(
+        "credit_code",
+        "统一社会信用代码",
+        validators.normalize_uscc,
+        aliases=("信用代码",),
+        help="18 位，按国家标准校验。",
+    ),
+    Column(
+        "town",
+        "企业所在街镇",
+        aliases=("企业街镇", "所在街镇", "街镇"),
+        required=True,
+        help="必填，如 南桥镇 或 南桥。",
+    ),
     Column("address", "企业地址", aliases=("地址", "注册地址")),
     Column("contact_person", "联系人", aliases=("负责人",)),
-    Column("contact_phone", "联系电话", validators.normalize_phone, aliases=("联系人电话", "手机号码"),
-           help="11 位手机号。"),
+    Column(
+        "contact_phone",
+        "联系电话",
+        validators.normalize_phone,
+        aliases=("联系人电话", "手机号码"),
+        help="11 位手机号。",
+    ),
     Column("outlet", "网点名称", aliases=("网点",), help="留空则只登记企业。"),
     Column("outlet_town", "网点所在街镇", aliases=("网点街镇",), help="留空为企业所在街镇。"),
     Column("outlet_community", "网点所在村居委", aliases=("网点村居委", "所在村居委")),
@@ -76,15 +100,20 @@ class EnterpriseListImporter(SheetImporter):
             statuses = []
             enterprise = planned.get(name) or enterprises.get(name)
             wanted = {"town": town, "brand": brand}
-            wanted.update({k: values[k] for k in ENTERPRISE_FIELDS[1:] if k in values
-                           and k not in ("town", "brand") and values[k]})
+            wanted.update(
+                {
+                    k: values[k]
+                    for k in ENTERPRISE_FIELDS[1:]
+                    if k in values and k not in ("town", "brand") and values[k]
+                }
+            )
             wanted = {k: v for k, v in wanted.items() if v}
             if name in planned:
-                clash = [k for k, v in wanted.items()
-                         if getattr(enterprise, _attname(k)) != _pk(v)]
+                clash = [k for k, v in wanted.items() if getattr(enterprise, _attname(k)) != _pk(v)]
                 if clash:
-                    self._fail(record, clash[0], report,
-                               f"与第 {first_row[name]} 行的企业信息不一致")
+                    self._fail(
+                        record, clash[0], report, f"与第 {first_row[name]} 行的企业信息不一致"
+                    )
                     continue
             else:
                 first_row[name] = record.row
@@ -98,8 +127,9 @@ class EnterpriseListImporter(SheetImporter):
                     enterprise = Enterprise(name=name)
                     plan.new_enterprises.append(enterprise)
                     statuses.append("new")
-                changed = [k for k, v in wanted.items()
-                           if getattr(enterprise, _attname(k)) != _pk(v)]
+                changed = [
+                    k for k, v in wanted.items() if getattr(enterprise, _attname(k)) != _pk(v)
+                ]
                 for key in changed:
                     setattr(enterprise, key, wanted[key])
                 if enterprise.pk and changed:
@@ -111,15 +141,19 @@ class EnterpriseListImporter(SheetImporter):
             if not self._may_edit(enterprise.town_id):
                 self._fail(record, "town", report, "只能导入本街镇的企业和网点")
                 continue
-            outlet_status = self._plan_outlet(record, enterprise, outlet_town, refs, outlets,
-                                              seen_outlets, plan, report)
+            outlet_status = self._plan_outlet(
+                record, enterprise, outlet_town, refs, outlets, seen_outlets, plan, report
+            )
             statuses += [outlet_status] if outlet_status else []
             for status in statuses:
                 counts[status] += 1
             if statuses and len(report.preview) < PREVIEW_ROWS:
                 report.preview.append(
-                    ["、".join(STATUS_LABELS[s] for s in statuses),
-                     *(record.raw[c.key] for c in self.columns if c.key in record.raw)])
+                    [
+                        "、".join(STATUS_LABELS[s] for s in statuses),
+                        *(record.raw[c.key] for c in self.columns if c.key in record.raw),
+                    ]
+                )
         report.new, report.updated, report.unchanged = counts.values()
         return plan
 
@@ -138,15 +172,21 @@ class EnterpriseListImporter(SheetImporter):
             return None
         community = None
         if values.get("outlet_community"):
-            found = [c for c in refs.communities.get(values["outlet_community"], [])
-                     if c.town_id == town.pk]
+            found = [
+                c
+                for c in refs.communities.get(values["outlet_community"], [])
+                if c.town_id == town.pk
+            ]
             if not found:
                 self._fail(record, "outlet_community", report, f"{town.name}没有这个村居委")
                 return None
             community = found[0]
         outlet = outlets.get((enterprise.pk, name)) if enterprise.pk else None
-        wanted = {"town": town, "community": community,
-                  "address": values.get("outlet_address") or None}
+        wanted = {
+            "town": town,
+            "community": community,
+            "address": values.get("outlet_address") or None,
+        }
         wanted = {k: v for k, v in wanted.items() if v is not None}
         if outlet is None:
             plan.new_outlets.append(Outlet(name=name, enterprise=enterprise, **wanted))

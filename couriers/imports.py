@@ -28,7 +28,9 @@ def create_job(user, kind: str, filename: str, data: bytes) -> ImportJob:
     """Store the upload and check it: at once when small, else through the task worker."""
     town_id = staff_town_id(user)
     job = ImportJob.objects.create(
-        kind=kind, filename=filename[:200], user=user,
+        kind=kind,
+        filename=filename[:200],
+        user=user,
         town_id=None if town_id is ALL_TOWNS else town_id,
         file=ContentFile(data, name=filename),
     )
@@ -71,14 +73,17 @@ def run_job(job_id: int, data: bytes | None = None) -> ImportReport:
 
     importer = IMPORTERS[job.kind](user=job.user)
     try:
-        report = importer.run(data, job.filename, dry_run=job.stage == ImportJob.Stage.PREVIEW,
-                              progress=progress)
+        report = importer.run(
+            data, job.filename, dry_run=job.stage == ImportJob.Stage.PREVIEW, progress=progress
+        )
     except Exception:
-        ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.FAILED,
-                                                   finished_at=timezone.now())
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportJob.Status.FAILED, finished_at=timezone.now()
+        )
         raise
     ImportJob.objects.filter(pk=job.pk).update(
-        status=ImportJob.Status.DONE, report=report.to_dict(), finished_at=timezone.now())
+        status=ImportJob.Status.DONE, report=report.to_dict(), finished_at=timezone.now()
+    )
     if report.written:
         _log(job, report)
     return report
@@ -87,7 +92,10 @@ def run_job(job_id: int, data: bytes | None = None) -> ImportReport:
 def _log(job: ImportJob, report: ImportReport) -> None:
     """One admin history entry per import: who, which file, what it changed."""
     LogEntry.objects.log_actions(
-        user_id=job.user_id, queryset=[job], action_flag=ADDITION, single_object=True,
+        user_id=job.user_id,
+        queryset=[job],
+        action_flag=ADDITION,
+        single_object=True,
         change_message=f"导入“{job.filename}”：新增 {report.new}，更新 {report.updated}，"
         f"无变化 {report.unchanged}",
     )

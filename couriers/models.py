@@ -533,15 +533,25 @@ class ImportJob(models.Model):
     kind = models.CharField(_("表格类型"), max_length=16, choices=Kind.choices)
     file = models.FileField(_("文件"), upload_to=_import_upload_path)
     filename = models.CharField(_("文件名"), max_length=200)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                             related_name="import_jobs", verbose_name=_("导入人"))
-    town = models.ForeignKey(Town, on_delete=models.PROTECT, null=True, blank=True,
-                             related_name="import_jobs", verbose_name=_("街镇"),
-                             help_text=_("导入人所属街镇；区级为空"))
-    stage = models.CharField(_("阶段"), max_length=8, choices=Stage.choices,
-                             default=Stage.PREVIEW)
-    status = models.CharField(_("状态"), max_length=8, choices=Status.choices,
-                              default=Status.QUEUED)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="import_jobs",
+        verbose_name=_("导入人"),
+    )
+    town = models.ForeignKey(
+        Town,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="import_jobs",
+        verbose_name=_("街镇"),
+        help_text=_("导入人所属街镇；区级为空"),
+    )
+    stage = models.CharField(_("阶段"), max_length=8, choices=Stage.choices, default=Stage.PREVIEW)
+    status = models.CharField(
+        _("状态"), max_length=8, choices=Status.choices, default=Status.QUEUED
+    )
     rows_done = models.PositiveIntegerField(_("已处理行数"), default=0)
     rows_total = models.PositiveIntegerField(_("总行数"), default=0)
     report = models.JSONField(_("结果"), default=dict, blank=True)

@@ -140,8 +140,13 @@ class SheetImporter:
 
     # --- the shared pipeline --------------------------------------------------------------
 
-    def run(self, data: bytes, filename: str = "", dry_run: bool = False,
-            progress: ProgressCallback | None = None) -> ImportReport:
+    def run(
+        self,
+        data: bytes,
+        filename: str = "",
+        dry_run: bool = False,
+        progress: ProgressCallback | None = None,
+    ) -> ImportReport:
         report = ImportReport(filename=filename, dry_run=dry_run)
         try:
             rows = read_rows(data, filename)
@@ -159,7 +164,9 @@ class SheetImporter:
             report.written = True
         return report
 
-    def locate_header(self, rows: list[list], report: ImportReport) -> tuple[int, dict[int, Column]]:
+    def locate_header(
+        self, rows: list[list], report: ImportReport
+    ) -> tuple[int, dict[int, Column]]:
         lookup = {}
         for column in self.columns:
             for name in (column.header, *column.aliases):
@@ -197,8 +204,14 @@ class SheetImporter:
         self.file_headers = {column.key: seen[column.key] for column in mapping.values()}
         return header_row, mapping
 
-    def parse(self, rows: list[list], header_row: int, mapping: dict[int, Column],
-              report: ImportReport, progress: ProgressCallback | None) -> list[Record]:
+    def parse(
+        self,
+        rows: list[list],
+        header_row: int,
+        mapping: dict[int, Column],
+        report: ImportReport,
+        progress: ProgressCallback | None,
+    ) -> list[Record]:
         records: list[Record] = []
         columns = list(mapping.items())
         total = len(rows) - header_row - 1
@@ -220,11 +233,14 @@ class SheetImporter:
                 try:
                     values[column.key] = column.parse(value)
                 except ValueError as problem:
-                    report.error(number, self.file_headers[column.key], value,
-                                 str(problem.args[0] if problem.args else problem))
+                    report.error(
+                        number,
+                        self.file_headers[column.key],
+                        value,
+                        str(problem.args[0] if problem.args else problem),
+                    )
                 except ValidationError as problem:  # from couriers.validators
-                    report.error(number, self.file_headers[column.key], value,
-                                 problem.messages[0])
+                    report.error(number, self.file_headers[column.key], value, problem.messages[0])
             for column in self.columns:
                 if column.required and column.key in raws and not raws[column.key]:
                     report.error(number, self.file_headers[column.key], "", "不能为空")
@@ -239,8 +255,9 @@ class SheetImporter:
         headers = getattr(self, "file_headers", {})
         return headers.get(key) or next((c.header for c in self.columns if c.key == key), "")
 
-    def duplicates(self, records: Iterable[Record], key: str, report: ImportReport,
-                   what: str) -> None:
+    def duplicates(
+        self, records: Iterable[Record], key: str, report: ImportReport, what: str
+    ) -> None:
         """Report the later of two rows that share a (non-blank) value of `key`."""
         first_row: dict[Any, int] = {}
         for record in records:
@@ -248,8 +265,12 @@ class SheetImporter:
             if not value:
                 continue
             if value in first_row:
-                report.error(record.row, self.column_label(key), record.raw.get(key, ""),
-                             f"与第 {first_row[value]} 行的{what}重复")
+                report.error(
+                    record.row,
+                    self.column_label(key),
+                    record.raw.get(key, ""),
+                    f"与第 {first_row[value]} 行的{what}重复",
+                )
             else:
                 first_row[value] = record.row
 

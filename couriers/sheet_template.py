@@ -27,16 +27,26 @@ def build_template(importer: type[SheetImporter]) -> bytes:
     notes = workbook.create_sheet("填写说明")
     notes.append([f"{importer.title}：填写说明"])
     notes["A1"].font = Font(bold=True, size=14)
-    notes.append(["表头可放在前 10 行内，上方可有标题行；列的顺序不限；多余的列会被忽略。"
-                  "红色列为必填。整个文件有任何错误时不会写入任何数据。"])
+    notes.append(
+        [
+            "表头可放在前 10 行内，上方可有标题行；列的顺序不限；多余的列会被忽略。"
+            "红色列为必填。整个文件有任何错误时不会写入任何数据。"
+        ]
+    )
     notes.append([])
     notes.append(["列名", "是否必填", "也可写作", "填写说明"])
     for cell in notes[4]:
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL
     for column in importer.columns:
-        notes.append([column.header, "必填" if column.required else "选填",
-                      "、".join(column.aliases), column.help])
+        notes.append(
+            [
+                column.header,
+                "必填" if column.required else "选填",
+                "、".join(column.aliases),
+                column.help,
+            ]
+        )
     for letter, width in zip("ABCD", (16, 10, 36, 80), strict=True):
         notes.column_dimensions[letter].width = width
     for row in notes.iter_rows(min_row=5):

@@ -67,7 +67,9 @@ def _read_xlsx(data: bytes) -> list[list]:
     except PasswordError:
         raise UnreadableFile("该 .xlsx 文件设置了打开密码，请取消密码后再导入。") from None
     except (CalamineError, ValueError, OSError, IndexError):
-        raise UnreadableFile("文件已损坏或不是有效的 .xlsx 文件，请在 Excel 中重新保存后再导入。") from None
+        raise UnreadableFile(
+            "文件已损坏或不是有效的 .xlsx 文件，请在 Excel 中重新保存后再导入。"
+        ) from None
 
 
 def _check_zip(data: bytes) -> None:
@@ -76,7 +78,9 @@ def _check_zip(data: bytes) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             infos = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError):
-        raise UnreadableFile("文件已损坏或不是有效的 .xlsx 文件，请在 Excel 中重新保存后再导入。") from None
+        raise UnreadableFile(
+            "文件已损坏或不是有效的 .xlsx 文件，请在 Excel 中重新保存后再导入。"
+        ) from None
     names = {info.filename for info in infos}
     if "xl/workbook.xml" not in names:
         raise UnreadableFile("这是一个压缩包而不是 Excel 工作簿（.xlsx）。")
@@ -111,7 +115,9 @@ def _read_csv(data: bytes) -> list[list]:
 
 def _trim_blank_tail(rows: list[list]) -> list[list]:
     end = len(rows)
-    while end and all(cell in (None, "") for cell in rows[end - 1]):
+    while end and all(
+        cell is None or (isinstance(cell, str) and not cell.strip()) for cell in rows[end - 1]
+    ):
         end -= 1
     del rows[end:]
     return rows

@@ -35,51 +35,134 @@ from couriers.towns import short_name
 # The survey's columns, in the template's order. The export uses the same headers, so an
 # export can be imported again.
 COLUMNS = [
-    Column("name", "姓名", aliases=("名字", "快递员姓名", "从业人员姓名"), required=True,
-           help="必填。"),
+    Column(
+        "name", "姓名", aliases=("名字", "快递员姓名", "从业人员姓名"), required=True, help="必填。"
+    ),
     Column("gender", "性别", cell_values.gender, help="男 / 女；留空时按身份证号码判断。"),
-    Column("phone", "手机号码", validators.normalize_phone,
-           aliases=("联系电话", "手机号", "手机", "联系方式", "电话"), required=True,
-           help="必填，11 位大陆手机号；可带空格、横线或 +86。按手机号码识别同一人。"),
-    Column("id_number", "身份证号码", validators.normalize_id_number,
-           aliases=("身份证号", "身份证", "公民身份号码"),
-           help="选填，18 位，最后一位可为 X。"),
-    Column("birth_date", "出生日期", cell_values.date,
-           aliases=("出生年月", "出生年月日", "生日"),
-           help="如 1990-05-21、1990/5/21、1990.05、1990年5月；留空时按身份证号码填写。"),
-    Column("education", "文化程度", cell_values.education, aliases=("学历", "最高学历"),
-           help="初中及以下 / 高中/中专 / 大专 / 大学本科 / 研究生（本科、专科、硕士等亦可）。"),
-    Column("political_status", "政治面貌", cell_values.political_status,
-           help="中共党员 / 中共预备党员 / 入党积极分子 / 有入党意愿 / 共青团员 / 群众"
-                "（党员、团员、积极分子等亦可）；新登记人员留空或“无”视为群众。"),
-    Column("is_mobile_party_member", "是否流动党员", cell_values.yes_no,
-           aliases=("流动党员",), help="是 / 否（√、×、Y、N、1、0 亦可），留空为否。"),
-    Column("membership_location", "组织关系所在地", aliases=("组织关系所在单位", "党组织关系所在地"),
-           help="流动党员必填：组织关系所在的党组织或地区。"),
-    Column("managing_organization", "管理党组织", aliases=("属地党组织", "所在党组织"),
-           help="纳入管理的属地党组织全称，须已在系统中登记。"),
-    Column("is_business_backbone", "是否业务骨干", cell_values.yes_no, aliases=("业务骨干",),
-           help="是 / 否，留空为否。"),
-    Column("brand", "快递品牌", aliases=("所属快递品牌", "品牌", "所属品牌", "快递公司品牌"),
-           help="如 顺丰、京东、中国邮政、中通、圆通、申通、韵达、极兔（别名亦可，如 顺丰速运、邮政EMS）。"),
-    Column("enterprise", "加盟企业", aliases=("企业名称", "所属企业", "所在企业", "公司名称"),
-           help="加盟企业全称，须已在系统中登记。"),
-    Column("outlet", "网点名称", aliases=("网点", "所属网点", "所在网点"),
-           help="须已在系统中登记；同名网点请同时填写加盟企业。"),
-    Column("work_town", "工作街镇", aliases=("所在街镇", "街镇", "工作所在街镇", "镇（街道）"),
-           required=True, help="必填，如 南桥镇 或 南桥（可不写“镇/街道”）。"),
-    Column("residence_community", "居住村居委", aliases=("居住社区", "居住地村居委", "居住村（居）委"),
-           help="如 浦江居委会，或 西渡·浦江居委会。"),
-    Column("employment_status", "从业状态", cell_values.employment_status, aliases=("在职状态",),
-           help="在职 / 离职，留空为在职。"),
+    Column(
+        "phone",
+        "手机号码",
+        validators.normalize_phone,
+        aliases=("联系电话", "手机号", "手机", "联系方式", "电话"),
+        required=True,
+        help="必填，11 位大陆手机号；可带空格、横线或 +86。按手机号码识别同一人。",
+    ),
+    Column(
+        "id_number",
+        "身份证号码",
+        validators.normalize_id_number,
+        aliases=("身份证号", "身份证", "公民身份号码"),
+        help="选填，18 位，最后一位可为 X。",
+    ),
+    Column(
+        "birth_date",
+        "出生日期",
+        cell_values.date,
+        aliases=("出生年月", "出生年月日", "生日"),
+        help="如 1990-05-21、1990/5/21、1990.05、1990年5月；留空时按身份证号码填写。",
+    ),
+    Column(
+        "education",
+        "文化程度",
+        cell_values.education,
+        aliases=("学历", "最高学历"),
+        help="初中及以下 / 高中/中专 / 大专 / 大学本科 / 研究生（本科、专科、硕士等亦可）。",
+    ),
+    Column(
+        "political_status",
+        "政治面貌",
+        cell_values.political_status,
+        help="中共党员 / 中共预备党员 / 入党积极分子 / 有入党意愿 / 共青团员 / 群众"
+        "（党员、团员、积极分子等亦可）；新登记人员留空或“无”视为群众。",
+    ),
+    Column(
+        "is_mobile_party_member",
+        "是否流动党员",
+        cell_values.yes_no,
+        aliases=("流动党员",),
+        help="是 / 否（√、×、Y、N、1、0 亦可），留空为否。",
+    ),
+    Column(
+        "membership_location",
+        "组织关系所在地",
+        aliases=("组织关系所在单位", "党组织关系所在地"),
+        help="流动党员必填：组织关系所在的党组织或地区。",
+    ),
+    Column(
+        "managing_organization",
+        "管理党组织",
+        aliases=("属地党组织", "所在党组织"),
+        help="纳入管理的属地党组织全称，须已在系统中登记。",
+    ),
+    Column(
+        "is_business_backbone",
+        "是否业务骨干",
+        cell_values.yes_no,
+        aliases=("业务骨干",),
+        help="是 / 否，留空为否。",
+    ),
+    Column(
+        "brand",
+        "快递品牌",
+        aliases=("所属快递品牌", "品牌", "所属品牌", "快递公司品牌"),
+        help="如 顺丰、京东、中国邮政、中通、圆通、申通、韵达、极兔"
+        "（别名亦可，如 顺丰速运、邮政EMS）。",
+    ),
+    Column(
+        "enterprise",
+        "加盟企业",
+        aliases=("企业名称", "所属企业", "所在企业", "公司名称"),
+        help="加盟企业全称，须已在系统中登记。",
+    ),
+    Column(
+        "outlet",
+        "网点名称",
+        aliases=("网点", "所属网点", "所在网点"),
+        help="须已在系统中登记；同名网点请同时填写加盟企业。",
+    ),
+    Column(
+        "work_town",
+        "工作街镇",
+        aliases=("所在街镇", "街镇", "工作所在街镇", "镇（街道）"),
+        required=True,
+        help="必填，如 南桥镇 或 南桥（可不写“镇/街道”）。",
+    ),
+    Column(
+        "residence_community",
+        "居住村居委",
+        aliases=("居住社区", "居住地村居委", "居住村（居）委"),
+        help="如 浦江居委会，或 西渡·浦江居委会。",
+    ),
+    Column(
+        "employment_status",
+        "从业状态",
+        cell_values.employment_status,
+        aliases=("在职状态",),
+        help="在职 / 离职，留空为在职。",
+    ),
 ]
 
 # Columns stored as they are on the courier (the rest are references resolved by name).
-PLAIN_FIELDS = ["name", "gender", "id_number", "birth_date", "education", "political_status",
-                "is_mobile_party_member", "membership_location", "is_business_backbone",
-                "employment_status"]
-REFERENCE_FIELDS = ["brand", "enterprise", "outlet", "work_town", "residence_community",
-                    "managing_organization"]
+PLAIN_FIELDS = [
+    "name",
+    "gender",
+    "id_number",
+    "birth_date",
+    "education",
+    "political_status",
+    "is_mobile_party_member",
+    "membership_location",
+    "is_business_backbone",
+    "employment_status",
+]
+REFERENCE_FIELDS = [
+    "brand",
+    "enterprise",
+    "outlet",
+    "work_town",
+    "residence_community",
+    "managing_organization",
+]
 YES_NO_FIELDS = {"is_mobile_party_member", "is_business_backbone"}
 COMPARED_FIELDS = [*PLAIN_FIELDS, *(f"{name}_id" for name in REFERENCE_FIELDS)]
 STATUS_LABELS = {"new": "新增", "updated": "更新", "unchanged": "无变化"}
@@ -134,8 +217,9 @@ class CourierSurveyImporter(SheetImporter):
         self.duplicates(records, "id_number", report, "身份证号码")
         phones = [r.values["phone"] for r in records if r.values.get("phone")]
         existing = self._existing(phones)
-        id_owners = self._id_owners([r.values["id_number"] for r in records
-                                     if r.values.get("id_number")])
+        id_owners = self._id_owners(
+            [r.values["id_number"] for r in records if r.values.get("id_number")]
+        )
         plan = SurveyPlan()
         now = timezone.now()
         counts = dict.fromkeys(STATUS_LABELS, 0)
@@ -159,8 +243,9 @@ class CourierSurveyImporter(SheetImporter):
     def _id_owners(self, id_numbers: list[str]) -> dict[str, str]:
         owners: dict[str, str] = {}
         for chunk in chunked(id_numbers):
-            owners.update(Courier.objects.filter(id_number__in=chunk)
-                          .values_list("id_number", "phone"))
+            owners.update(
+                Courier.objects.filter(id_number__in=chunk).values_list("id_number", "phone")
+            )
         return owners
 
     def _plan_row(self, record, refs, existing, id_owners, report, plan, now) -> str | None:
@@ -170,15 +255,24 @@ class CourierSurveyImporter(SheetImporter):
         courier = existing.get(values.get("phone"))
         if self.town_id is not ALL_TOWNS:
             if town is not None and town.pk != self.town_id:
-                report.error(record.row, self.column_label("work_town"), town.name,
-                             "只能导入本街镇的人员")
+                report.error(
+                    record.row, self.column_label("work_town"), town.name, "只能导入本街镇的人员"
+                )
             if courier is not None and courier.work_town_id != self.town_id:
-                report.error(record.row, self.column_label("phone"), mask_phone(courier.phone),
-                             "该手机号码已登记在其他街镇，不能覆盖")
+                report.error(
+                    record.row,
+                    self.column_label("phone"),
+                    mask_phone(courier.phone),
+                    "该手机号码已登记在其他街镇，不能覆盖",
+                )
         id_number, phone = values.get("id_number"), values.get("phone")
         if id_number and phone and id_owners.get(id_number, phone) != phone:
-            report.error(record.row, self.column_label("id_number"), mask_id_number(id_number),
-                         f"该身份证号码已登记在 {mask_phone(id_owners[id_number])} 名下")
+            report.error(
+                record.row,
+                self.column_label("id_number"),
+                mask_id_number(id_number),
+                f"该身份证号码已登记在 {mask_phone(id_owners[id_number])} 名下",
+            )
         if record.failed or len(report.errors) > errors_before or not phone:
             return None
 
@@ -188,19 +282,24 @@ class CourierSurveyImporter(SheetImporter):
             changed = set(wanted)
         else:
             self._attach_related(courier, refs)
-            changed = {name for name, value in wanted.items()
-                       if getattr(courier, _attname(name)) != _id_of(value)}
+            changed = {
+                name
+                for name, value in wanted.items()
+                if getattr(courier, _attname(name)) != _id_of(value)
+            }
         for name, value in wanted.items():
             setattr(courier, name, value)
         self._align_birth_date(courier, values)
-        before = {f: getattr(courier, f) for f in ("birth_date", "gender", "brand_id",
-                                                   "enterprise_id")}
+        before = {
+            f: getattr(courier, f) for f in ("birth_date", "gender", "brand_id", "enterprise_id")
+        }
         try:
             courier.clean()
         except ValidationError as problem:
             for field, messages in problem.message_dict.items():
-                report.error(record.row, self.column_label(field), record.raw.get(field, ""),
-                             messages[0])
+                report.error(
+                    record.row, self.column_label(field), record.raw.get(field, ""), messages[0]
+                )
             return None
         changed |= {f for f, v in before.items() if getattr(courier, f) != v}
         if courier.pk is None:
@@ -221,7 +320,8 @@ class CourierSurveyImporter(SheetImporter):
 
         if values.get("work_town"):
             town = refs.towns.get(values["work_town"]) or refs.towns.get(
-                short_name(values["work_town"]))
+                short_name(values["work_town"])
+            )
             if town is None:
                 fail("work_town", "不是奉贤区的街镇")
             resolved["work_town"] = town
@@ -238,8 +338,7 @@ class CourierSurveyImporter(SheetImporter):
         if values.get("outlet"):
             candidates = refs.outlets.get(values["outlet"], [])
             if resolved.get("enterprise"):
-                candidates = [o for o in candidates
-                              if o.enterprise_id == resolved["enterprise"].pk]
+                candidates = [o for o in candidates if o.enterprise_id == resolved["enterprise"].pk]
             if not candidates:
                 fail("outlet", "未登记的网点（或不在本街镇），请先导入企业网点名单")
             elif len(candidates) > 1:
@@ -248,8 +347,10 @@ class CourierSurveyImporter(SheetImporter):
         if values.get("residence_community"):
             found = refs.communities.get(values["residence_community"], [])
             if len(found) != 1:
-                fail("residence_community", "未登记的村居委" if not found
-                     else "有多个同名村居委，请写成“街镇·村居委”")
+                fail(
+                    "residence_community",
+                    "未登记的村居委" if not found else "有多个同名村居委，请写成“街镇·村居委”",
+                )
             resolved["residence_community"] = found[0] if len(found) == 1 else None
         if values.get("managing_organization"):
             organization = refs.organizations.get(values["managing_organization"])
@@ -307,8 +408,9 @@ class CourierSurveyImporter(SheetImporter):
     def write(self, plan: SurveyPlan) -> None:
         Courier.objects.bulk_create(plan.new, batch_size=2000)
         if plan.updated:
-            Courier.objects.bulk_update(plan.updated, [*sorted(plan.changed_fields), "updated_at"],
-                                        batch_size=500)
+            Courier.objects.bulk_update(
+                plan.updated, [*sorted(plan.changed_fields), "updated_at"], batch_size=500
+            )
 
 
 def _attname(name: str) -> str:

@@ -19,10 +19,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("file", help="要导入的 .xlsx 或 .csv 文件")
         parser.add_argument("--dry-run", action="store_true", help="只校验并报告，不写入")
-        parser.add_argument("--as-user", metavar="USERNAME",
-                            help="以该工作人员的身份和街镇范围导入（默认全区）")
-        parser.add_argument("--kind", choices=list(IMPORTERS), default=ImportJob.Kind.COURIERS,
-                            help="表格类型：couriers 排摸登记表（默认），enterprises 企业网点名单")
+        parser.add_argument(
+            "--as-user", metavar="USERNAME", help="以该工作人员的身份和街镇范围导入（默认全区）"
+        )
+        parser.add_argument(
+            "--kind",
+            choices=list(IMPORTERS),
+            default=ImportJob.Kind.COURIERS,
+            help="表格类型：couriers 排摸登记表（默认），enterprises 企业网点名单",
+        )
 
     def handle(self, *args, file, dry_run=False, as_user=None, kind="couriers", **options):
         user = None
