@@ -46,18 +46,8 @@ def browser():
 
 
 @pytest.fixture
-def live_db(live_server, transactional_db):
-    """The live server's database with its reference data.
-
-    Browser tests run in real transactions that are flushed afterwards, which also empties
-    the towns seeded by migration; put them (and the staff groups) back for each test.
-    """
-    from couriers.models import Town
-    from couriers.roles import sync_role_groups
-    from couriers.towns import seed_towns
-
-    seed_towns(Town)
-    sync_role_groups()
+def live_db(live_server, committed_db):
+    """The live server, with the reference data in its (committed) database."""
     return live_server
 
 

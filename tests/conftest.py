@@ -65,6 +65,28 @@ def anonymous() -> Client:
     return Client()
 
 
+@pytest.fixture
+def committed_db(transactional_db):
+    """A database whose writes really commit (for other threads and processes), with the
+    reference data that migrations seed.
+
+    Such tests are flushed afterwards, which also empties the seeded towns; put them (and the
+    staff groups) back first.
+    """
+    from couriers.models import Town
+    from couriers.roles import sync_role_groups
+    from couriers.towns import seed_towns
+
+    seed_towns(Town)
+    sync_role_groups()
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    # Uploaded import files go to a temporary folder, not the project's media/.
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Real hashing costs ~0.5 s per user; tests need logins, not strong hashes.
