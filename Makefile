@@ -34,6 +34,7 @@ lint: $(VENV)/.dev
 
 bench: $(VENV)/.dev
 	$(BIN)/python bench/admin_changelist.py
+	$(BIN)/python bench/import_survey.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles
