@@ -18,6 +18,11 @@ _FULLWIDTH = str.maketrans("０１２３４５６７８９．－／　", "012345
 
 def text(value: object) -> str:
     """A cell as trimmed text; Excel numbers lose their ".0"; None is ""."""
+    if type(value) is str:  # the common case first: this runs for every cell
+        value = value.strip()
+        if "  " in value or "\u3000" in value or "\n" in value or "\t" in value:
+            return " ".join(value.replace("\u3000", " ").split())
+        return value
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():

@@ -12,7 +12,7 @@ import dataclasses
 from couriers import validators
 from couriers.models import Enterprise, Outlet
 from couriers.scoping import ALL_TOWNS
-from couriers.sheet_import import PREVIEW_ROWS, Column, ImportReport, Record, SheetImporter
+from couriers.sheet_import import Column, ImportReport, Record, SheetImporter
 from couriers.survey import References
 from couriers.towns import short_name
 
@@ -75,113 +75,110 @@ class EnterpriseListImporter(SheetImporter):
     model = Enterprise
     title = "奉贤区快递加盟企业及网点名单"
     sheet_name = "企业网点名单"
-    kind = "enterprises"
+
+    def start(self, report: ImportReport) -> None:
+        self.refs = References(ALL_TOWNS)  # names are unique district-wide; scope checked below
+        self.enterprises = {e.name: e for e in Enterprise.objects.select_related("brand")}
+        self.outlets = {(o.enterprise_id, o.name): o for o in Outlet.objects.all()}
+        self.planned: dict[str, Enterprise] = {}  # enterprises met in this file, by name
+        self.enterprise_rows: dict[str, int] = {}
+        self.outlet_rows: dict[tuple[str, str], int] = {}
 
     def plan(self, records: list[Record], report: ImportReport) -> ListPlan:
-        refs = References(ALL_TOWNS)  # names are unique district-wide; scope is checked below
-        enterprises = {e.name: e for e in Enterprise.objects.select_related("brand", "town")}
-        outlets = {(o.enterprise_id, o.name): o for o in Outlet.objects.all()}
-        plan, counts, first_row = ListPlan(), dict.fromkeys(STATUS_LABELS, 0), {}
-        planned: dict[str, Enterprise] = {}
-        seen_outlets: dict[tuple[str, str], int] = {}
+        plan = ListPlan()
         for record in records:
-            before = len(report.errors)
-            values = record.values
-            town = self._town(record, "town", refs, report)
-            outlet_town = self._town(record, "outlet_town", refs, report) or town
-            brand = None
-            if values.get("brand"):
-                brand = refs.brands.get("".join(values["brand"].split()).casefold())
-                if brand is None:
-                    self._fail(record, "brand", report, "无法识别的快递品牌")
-            name = values.get("enterprise")
-            if not name or record.failed or len(report.errors) > before:
-                continue
-            statuses = []
-            enterprise = planned.get(name) or enterprises.get(name)
-            wanted = {"town": town, "brand": brand}
-            wanted.update(
-                {
-                    k: values[k]
-                    for k in ENTERPRISE_FIELDS[1:]
-                    if k in values and k not in ("town", "brand") and values[k]
-                }
-            )
-            wanted = {k: v for k, v in wanted.items() if v}
-            if name in planned:
-                clash = [k for k, v in wanted.items() if getattr(enterprise, _attname(k)) != _pk(v)]
-                if clash:
-                    self._fail(
-                        record, clash[0], report, f"与第 {first_row[name]} 行的企业信息不一致"
-                    )
-                    continue
-            else:
-                first_row[name] = record.row
-                if enterprise is not None and not self._may_edit(enterprise.town_id):
-                    self._fail(record, "enterprise", report, "该企业登记在其他街镇，不能修改")
-                    continue
-                if enterprise is None:
-                    if brand is None:
-                        self._fail(record, "brand", report, "新企业须填写快递品牌")
-                        continue
-                    enterprise = Enterprise(name=name)
-                    plan.new_enterprises.append(enterprise)
-                    statuses.append("new")
-                changed = [
-                    k for k, v in wanted.items() if getattr(enterprise, _attname(k)) != _pk(v)
-                ]
-                for key in changed:
-                    setattr(enterprise, key, wanted[key])
-                if enterprise.pk and changed:
-                    plan.updated_enterprises.append(enterprise)
-                    statuses.append("updated")
-                elif enterprise.pk:
-                    statuses.append("unchanged")
-                planned[name] = enterprise
-            if not self._may_edit(enterprise.town_id):
-                self._fail(record, "town", report, "只能导入本街镇的企业和网点")
-                continue
-            outlet_status = self._plan_outlet(
-                record, enterprise, outlet_town, refs, outlets, seen_outlets, plan, report
-            )
-            statuses += [outlet_status] if outlet_status else []
+            statuses = self._plan_row(record, report, plan)
             for status in statuses:
-                counts[status] += 1
-            if statuses and len(report.preview) < PREVIEW_ROWS:
-                report.preview.append(
-                    [
-                        "、".join(STATUS_LABELS[s] for s in statuses),
-                        *(record.raw[c.key] for c in self.columns if c.key in record.raw),
-                    ]
-                )
-        report.new, report.updated, report.unchanged = counts.values()
+                setattr(report, status, getattr(report, status) + 1)
+            if statuses:
+                self.preview(record, report, "、".join(STATUS_LABELS[s] for s in statuses))
         return plan
 
-    def _plan_outlet(self, record, enterprise, town, refs, outlets, seen, plan, report):
+    def _plan_row(self, record: Record, report: ImportReport, plan: ListPlan) -> list[str]:
+        values = record.values
+        town = self._town(record, "town", report)
+        outlet_town = self._town(record, "outlet_town", report) or town
+        brand = None
+        if values.get("brand"):
+            brand = self.refs.brands.get("".join(values["brand"].split()).casefold())
+            if brand is None:
+                self.fail(record, "brand", report, "无法识别的快递品牌")
+        name = values.get("enterprise")
+        if not name or record.failed:
+            return []
+        wanted = {"town": town, "brand": brand}
+        wanted |= {
+            k: values[k]
+            for k in ENTERPRISE_FIELDS
+            if k in values and values[k] and k not in ("town", "brand")
+        }
+        wanted = {k: v for k, v in wanted.items() if v}
+        statuses = []
+        enterprise = self.planned.get(name)
+        if enterprise is not None:
+            clash = [k for k, v in wanted.items() if getattr(enterprise, _attname(k)) != _pk(v)]
+            if clash:
+                self.fail(
+                    record,
+                    clash[0],
+                    report,
+                    f"与第 {self.enterprise_rows[name]} 行的企业信息不一致",
+                )
+                return []
+        else:
+            enterprise = self.enterprises.get(name)
+            if enterprise is not None and not self._may_edit(enterprise.town_id):
+                self.fail(record, "enterprise", report, "该企业登记在其他街镇，不能修改")
+                return []
+            if enterprise is None:
+                if brand is None:
+                    self.fail(record, "brand", report, "新企业须填写快递品牌")
+                    return []
+                enterprise = Enterprise(name=name)
+            changed = [k for k, v in wanted.items() if getattr(enterprise, _attname(k)) != _pk(v)]
+            for key in changed:
+                setattr(enterprise, key, wanted[key])
+            if enterprise.pk is None:
+                plan.new_enterprises.append(enterprise)
+                statuses.append("new")
+            elif changed:
+                plan.updated_enterprises.append(enterprise)
+                statuses.append("updated")
+            else:
+                statuses.append("unchanged")
+            self.planned[name] = enterprise
+            self.enterprise_rows[name] = record.row
+        if not self._may_edit(enterprise.town_id):
+            self.fail(record, "town", report, "只能导入本街镇的企业和网点")
+            return []
+        outlet_status = self._plan_outlet(record, enterprise, outlet_town, plan, report)
+        return statuses + ([outlet_status] if outlet_status else [])
+
+    def _plan_outlet(self, record, enterprise, town, plan, report) -> str | None:
         values = record.values
         name = values.get("outlet")
         if not name:
             return None
         key = (enterprise.name, name)
-        if key in seen:
-            self._fail(record, "outlet", report, f"与第 {seen[key]} 行的网点重复")
+        if key in self.outlet_rows:
+            self.fail(record, "outlet", report, f"与第 {self.outlet_rows[key]} 行的网点重复")
             return None
-        seen[key] = record.row
+        self.outlet_rows[key] = record.row
         if not self._may_edit(town.pk):
-            self._fail(record, "outlet_town", report, "只能导入本街镇的网点")
+            self.fail(record, "outlet_town", report, "只能导入本街镇的网点")
             return None
         community = None
         if values.get("outlet_community"):
             found = [
                 c
-                for c in refs.communities.get(values["outlet_community"], [])
+                for c in self.refs.communities.get(values["outlet_community"], [])
                 if c.town_id == town.pk
             ]
             if not found:
-                self._fail(record, "outlet_community", report, f"{town.name}没有这个村居委")
+                self.fail(record, "outlet_community", report, f"{town.name}没有这个村居委")
                 return None
             community = found[0]
-        outlet = outlets.get((enterprise.pk, name)) if enterprise.pk else None
+        outlet = self.outlets.get((enterprise.pk, name)) if enterprise.pk else None
         wanted = {
             "town": town,
             "community": community,
@@ -199,20 +196,17 @@ class EnterpriseListImporter(SheetImporter):
             return "updated"
         return "unchanged"
 
-    def _town(self, record: Record, key: str, refs: References, report: ImportReport):
+    def _town(self, record: Record, key: str, report: ImportReport):
         name = record.values.get(key)
         if not name:
             return None
-        town = refs.towns.get(name) or refs.towns.get(short_name(name))
+        town = self.refs.towns.get(name) or self.refs.towns.get(short_name(name))
         if town is None:
-            self._fail(record, key, report, "不是奉贤区的街镇")
+            self.fail(record, key, report, "不是奉贤区的街镇")
         return town
 
     def _may_edit(self, town_id: int) -> bool:
         return self.town_id is ALL_TOWNS or town_id == self.town_id
-
-    def _fail(self, record: Record, key: str, report: ImportReport, message: str) -> None:
-        report.error(record.row, self.column_label(key), record.raw.get(key, ""), message)
 
     def write(self, plan: ListPlan) -> None:
         Enterprise.objects.bulk_create(plan.new_enterprises)

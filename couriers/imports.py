@@ -6,9 +6,11 @@ Views, the task and the management command all come through here.
 
 from __future__ import annotations
 
+import psycopg
 from django.conf import settings
 from django.contrib.admin.models import ADDITION, LogEntry
 from django.core.files.base import ContentFile
+from django.db import connection
 from django.utils import timezone
 
 from couriers.enterprise_list import EnterpriseListImporter
@@ -67,11 +69,8 @@ def run_job(job_id: int, data: bytes | None = None) -> ImportReport:
     if data is None:
         with job.file.open("rb") as handle:
             data = handle.read()
-
-    def progress(done: int, total: int) -> None:
-        ImportJob.objects.filter(pk=job.pk).update(rows_done=done, rows_total=total)
-
     importer = IMPORTERS[job.kind](user=job.user)
+    progress = ProgressWriter(job.pk)
     try:
         report = importer.run(
             data, job.filename, dry_run=job.stage == ImportJob.Stage.PREVIEW, progress=progress
@@ -81,12 +80,48 @@ def run_job(job_id: int, data: bytes | None = None) -> ImportReport:
             status=ImportJob.Status.FAILED, finished_at=timezone.now()
         )
         raise
+    finally:
+        progress.close()
     ImportJob.objects.filter(pk=job.pk).update(
-        status=ImportJob.Status.DONE, report=report.to_dict(), finished_at=timezone.now()
+        status=ImportJob.Status.DONE,
+        report=report.to_dict(),
+        finished_at=timezone.now(),
+        rows_done=report.rows,
+        rows_total=report.rows,
     )
     if report.written:
         _log(job, report)
     return report
+
+
+class ProgressWriter:
+    """Records a job's progress where the admin's progress bar can see it at once.
+
+    While an import writes, its rows are inside one open transaction, invisible to other
+    connections until the end; on PostgreSQL progress then goes through a second connection
+    of its own. (SQLite allows one writer at a time, so there the bar moves only while
+    checking.)
+    """
+
+    def __init__(self, job_id: int):
+        self.job_id = job_id
+        self.side = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if not connection.in_atomic_block:
+            ImportJob.objects.filter(pk=self.job_id).update(rows_done=done, rows_total=total)
+        elif connection.vendor == "postgresql":
+            if self.side is None:
+                self.side = psycopg.connect(**connection.get_connection_params(), autocommit=True)
+            self.side.execute(
+                f"UPDATE {ImportJob._meta.db_table} SET rows_done = %s, rows_total = %s "
+                "WHERE id = %s",
+                (done, total, self.job_id),
+            )
+
+    def close(self) -> None:
+        if self.side is not None:
+            self.side.close()
 
 
 def _log(job: ImportJob, report: ImportReport) -> None:

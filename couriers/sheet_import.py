@@ -1,9 +1,9 @@
 """The spreadsheet import machinery shared by every sheet the portal accepts.
 
 A `SheetImporter` subclass declares its `columns` (canonical Chinese header, aliases, a parser
-for the cell) and implements `plan()` (resolve references from in-memory maps, find what is new,
-changed or unchanged, report errors) and `write()` (bulk writes). This module does the rest the
-same way for every sheet:
+for the cell) and implements `start()` (load reference maps), `plan()` (resolve references from
+memory, find what is new, changed or unchanged, report errors) and `write()` (bulk writes). This
+module does the rest the same way for every sheet:
 
 - reads the file (`couriers.spreadsheets`), finds the header row among the first 10 rows,
   maps headers by name or alias in any order, lists unknown columns, and names a missing
@@ -11,14 +11,18 @@ same way for every sheet:
 - skips blank lines and a trailing 合计/总计 line;
 - parses every cell, collecting every error of the file with its Excel row number, column,
   value and a Chinese reason;
-- writes nothing unless the whole file is valid, and then writes it in one transaction.
+- streams the rows through in chunks inside one transaction, writing each chunk while the file
+  is still error-free, and rolls everything back if any row is invalid: all or nothing, with
+  flat memory however long the file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import itertools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -26,10 +30,12 @@ from django.db import transaction
 
 from couriers import cell_values
 from couriers.scoping import ALL_TOWNS, staff_town_id
-from couriers.spreadsheets import UnreadableFile, read_rows
+from couriers.spreadsheets import UnreadableFile, estimate_rows, iter_rows
 
 HEADER_SEARCH_ROWS = 10
 PREVIEW_ROWS = 20
+RAW_KEPT_ROWS = 200  # rows whose typed text is kept for the preview
+CHUNK_ROWS = 2000
 ProgressCallback = Callable[[int, int], None]
 
 
@@ -56,15 +62,24 @@ class RowError:
         return f"{where}{shown}：{self.message}"
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(slots=True)
 class Record:
-    """One data row: its Excel row number, the parsed values of the columns present, and the
-    raw text of each (for error messages)."""
+    """One data row: its Excel row number, the parsed values of the columns present, whether a
+    cell failed, and (for the first rows and failed ones) each cell's text as typed."""
 
     row: int
     values: dict[str, Any]
-    raw: dict[str, str]
+    raw: dict[str, str] | None = None
     failed: bool = False
+
+    def text(self, key: str) -> str:
+        """The cell as typed, or as near as the parsed value shows it."""
+        if self.raw is not None and key in self.raw:
+            return self.raw[key]
+        value = self.values.get(key)
+        if isinstance(value, bool):
+            return "是" if value else "否"
+        return cell_values.text(value)
 
 
 @dataclasses.dataclass
@@ -121,24 +136,26 @@ TOTALS = re.compile(r"^(合计|总计|小计|共计|总数)")
 
 
 class SheetImporter:
-    """Base class: subclasses set `columns`, `title`, and implement plan() and write()."""
+    """Base class: subclasses set `columns`, `model`, `title`, and implement start(), plan()
+    and write()."""
 
     columns: list[Column] = []
     model = None  # the model whose import permission (import_<model>) allows this sheet
     title = ""
     sheet_name = "Sheet1"
-    kind = ""
 
     def __init__(self, user=None):
         self.user = user
         # Command-line imports without --as-user act for the whole district.
         self.town_id = ALL_TOWNS if user is None else staff_town_id(user)
+        self.file_headers: dict[str, str] = {}
+        self._first_rows: dict[str, dict[Any, int]] = {}
 
     @classmethod
     def model_meta(cls):
         return cls.model._meta
 
-    # --- the shared pipeline --------------------------------------------------------------
+    # --- the shared pipeline ------------------------------------------------------------------
 
     def run(
         self,
@@ -147,32 +164,40 @@ class SheetImporter:
         dry_run: bool = False,
         progress: ProgressCallback | None = None,
     ) -> ImportReport:
+        """Check the whole file, and keep what it writes only if every row is valid."""
         report = ImportReport(filename=filename, dry_run=dry_run)
         try:
-            rows = read_rows(data, filename)
-            header_row, mapping = self.locate_header(rows, report)
+            rows = iter_rows(data, filename)
+            head = list(itertools.islice(rows, HEADER_SEARCH_ROWS))
+            header_row, mapping = self.locate_header(head, report)
+            body = itertools.chain(head[header_row + 1 :], rows)
+            total = max(estimate_rows(data, filename) - header_row - 1, 0)
+            # A dry run writes nothing, so it needs no transaction (and its progress commits).
+            with contextlib.nullcontext() if dry_run else transaction.atomic():
+                self.start(report)
+                for records in self.parse(body, header_row, mapping, report, progress, total):
+                    plan = self.plan(records, report)
+                    if report.ok and not dry_run:
+                        self.write(plan)
+                report.written = report.ok and not dry_run and bool(report.new or report.updated)
+                if not dry_run and not report.written:
+                    transaction.set_rollback(True)
         except UnreadableFile as problem:
-            report.file_error = str(problem)
-            return report
-        records = self.parse(rows, header_row, mapping, report, progress)
-        del rows
-        plan = self.plan(records, report)
+            report.file_error, report.written = str(problem), False
         report.errors.sort(key=lambda error: error.row)  # stable: columns keep their order
-        if report.ok and not dry_run and (report.new or report.updated):
-            with transaction.atomic():
-                self.write(plan)
-            report.written = True
         return report
 
     def locate_header(
         self, rows: list[list], report: ImportReport
     ) -> tuple[int, dict[int, Column]]:
+        if not any(cell_values.text(cell) for row in rows for cell in row):
+            raise UnreadableFile("文件中没有任何内容。")
         lookup = {}
         for column in self.columns:
             for name in (column.header, *column.aliases):
                 lookup[header_key(name)] = column
         best: tuple[int, int] = (0, -1)
-        for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        for index, row in enumerate(rows):
             hits = sum(1 for cell in row if header_key(cell) in lookup)
             if hits > best[0]:
                 best = (hits, index)
@@ -184,7 +209,6 @@ class SheetImporter:
             )
         header_row = best[1]
         mapping: dict[int, Column] = {}
-        seen: dict[str, str] = {}
         for position, cell in enumerate(rows[header_row]):
             label = cell_values.text(cell)
             if not label:
@@ -193,88 +217,111 @@ class SheetImporter:
             if column is None:
                 report.unknown_columns.append(label)
                 continue
-            if column.key in seen:
-                raise UnreadableFile(f"“{seen[column.key]}”和“{label}”是同一列，请删去其中一列。")
-            seen[column.key] = label
+            if column.key in self.file_headers:
+                raise UnreadableFile(
+                    f"“{self.file_headers[column.key]}”和“{label}”是同一列，请删去其中一列。"
+                )
+            self.file_headers[column.key] = label
             mapping[position] = column
-        missing = [c.header for c in self.columns if c.required and c.key not in seen]
+        missing = [c.header for c in self.columns if c.required and c.key not in self.file_headers]
         if missing:
             raise UnreadableFile("缺少必填列：" + "、".join(missing) + "。")
-        report.headers = [c.header for c in self.columns if c.key in seen]
-        self.file_headers = {column.key: seen[column.key] for column in mapping.values()}
+        report.headers = [c.header for c in self.columns if c.key in self.file_headers]
         return header_row, mapping
 
     def parse(
         self,
-        rows: list[list],
+        rows: Iterable[list],
         header_row: int,
         mapping: dict[int, Column],
         report: ImportReport,
         progress: ProgressCallback | None,
-    ) -> list[Record]:
-        records: list[Record] = []
+        total: int,
+    ) -> Iterator[list[Record]]:
+        """Records, CHUNK_ROWS at a time; blank and totals rows are skipped, and every cell
+        that cannot be parsed is reported."""
         columns = list(mapping.items())
-        total = len(rows) - header_row - 1
+        width = max(mapping) + 1
         text = cell_values.text
-        for offset, row in enumerate(rows[header_row + 1 :]):
-            number = header_row + offset + 2  # Excel counts from 1, and the header is a row
-            if progress and offset % 2000 == 0:
-                progress(offset, total)
-            cells = [(column, row[i] if i < len(row) else None) for i, column in columns]
-            raws = {column.key: text(value) for column, value in cells}
-            if not any(raws.values()):
-                continue
-            first = next((cell for cell in map(text, row) if cell), "")
-            if TOTALS.match(first):
+        required = {c.key for c in self.columns if c.required}
+        chunk: list[Record] = []
+        for number, row in enumerate(rows, start=header_row + 2):  # Excel counts from 1
+            if len(row) < width:
+                row = [*row, *([None] * (width - len(row)))]
+            texts = [text(row[position]) for position, _ in columns]
+            if not any(texts) or TOTALS.match(next((t for t in map(text, row) if t), "")):
                 continue
             values: dict[str, Any] = {}
-            errors_before = len(report.errors)
-            for column, value in cells:
+            failed = False
+            for (position, column), typed in zip(columns, texts, strict=True):
+                key = column.key
                 try:
-                    values[column.key] = column.parse(value)
+                    if not typed:
+                        if key in required:
+                            raise ValueError("不能为空")
+                        values[key] = column.parse("")
+                    elif column.parse is text:
+                        values[key] = typed
+                    else:
+                        values[key] = column.parse(row[position])
                 except ValueError as problem:
-                    report.error(
-                        number,
-                        self.file_headers[column.key],
-                        value,
-                        str(problem.args[0] if problem.args else problem),
-                    )
+                    report.error(number, self.file_headers[key], typed, str(problem))
+                    failed = True
                 except ValidationError as problem:  # from couriers.validators
-                    report.error(number, self.file_headers[column.key], value, problem.messages[0])
-            for column in self.columns:
-                if column.required and column.key in raws and not raws[column.key]:
-                    report.error(number, self.file_headers[column.key], "", "不能为空")
-            records.append(Record(number, values, raws, len(report.errors) > errors_before))
-        report.rows = len(records)
+                    report.error(number, self.file_headers[key], typed, problem.messages[0])
+                    failed = True
+            raw = None
+            if failed or report.rows < RAW_KEPT_ROWS:
+                raw = {column.key: t for (_, column), t in zip(columns, texts, strict=True)}
+            chunk.append(Record(number, values, raw, failed))
+            report.rows += 1
+            if len(chunk) == CHUNK_ROWS:
+                if progress:
+                    progress(report.rows, max(total, report.rows))
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
         if progress:
-            progress(total, total)
-        return records
+            progress(report.rows, report.rows)
 
     def column_label(self, key: str) -> str:
         """The column as the file names it (or its canonical header)."""
-        headers = getattr(self, "file_headers", {})
-        return headers.get(key) or next((c.header for c in self.columns if c.key == key), "")
+        return self.file_headers.get(key) or next(
+            (c.header for c in self.columns if c.key == key), ""
+        )
 
-    def duplicates(
-        self, records: Iterable[Record], key: str, report: ImportReport, what: str
-    ) -> None:
-        """Report the later of two rows that share a (non-blank) value of `key`."""
-        first_row: dict[Any, int] = {}
+    def fail(self, record: Record, key: str, report: ImportReport, message: str) -> None:
+        report.error(record.row, self.column_label(key), record.text(key), message)
+        record.failed = True
+
+    def duplicates(self, records: Iterable[Record], key: str, report: ImportReport, what: str):
+        """Report the later of two rows of the file that share a (non-blank) value of `key`."""
+        first_row = self._first_rows.setdefault(key, {})
         for record in records:
             value = record.values.get(key)
             if not value:
                 continue
             if value in first_row:
-                report.error(
-                    record.row,
-                    self.column_label(key),
-                    record.raw.get(key, ""),
-                    f"与第 {first_row[value]} 行的{what}重复",
-                )
+                self.fail(record, key, report, f"与第 {first_row[value]} 行的{what}重复")
             else:
                 first_row[value] = record.row
 
-    # --- what each sheet supplies ---------------------------------------------------------
+    def preview(self, record: Record, report: ImportReport, status: str) -> None:
+        """Add a row to the report's preview: what will happen, then the cells as typed."""
+        if len(report.preview) < PREVIEW_ROWS:
+            cells = [
+                self.preview_text(record, c.key) for c in self.columns if c.key in self.file_headers
+            ]
+            report.preview.append([status, *cells])
+
+    def preview_text(self, record: Record, key: str) -> str:
+        return record.text(key)
+
+    # --- what each sheet supplies -------------------------------------------------------------
+
+    def start(self, report: ImportReport) -> None:
+        """Load what checking the rows needs (reference maps); called once per run."""
 
     def plan(self, records: list[Record], report: ImportReport) -> Any:
         raise NotImplementedError

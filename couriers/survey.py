@@ -29,7 +29,7 @@ from couriers.models import (
     Town,
 )
 from couriers.scoping import ALL_TOWNS
-from couriers.sheet_import import PREVIEW_ROWS, Column, ImportReport, Record, SheetImporter, chunked
+from couriers.sheet_import import Column, ImportReport, Record, SheetImporter, chunked
 from couriers.towns import short_name
 
 # The survey's columns, in the template's order. The export uses the same headers, so an
@@ -164,6 +164,7 @@ REFERENCE_FIELDS = [
     "managing_organization",
 ]
 YES_NO_FIELDS = {"is_mobile_party_member", "is_business_backbone"}
+# Attribute names compared to decide whether an existing courier changed.
 COMPARED_FIELDS = [*PLAIN_FIELDS, *(f"{name}_id" for name in REFERENCE_FIELDS)]
 STATUS_LABELS = {"new": "新增", "updated": "更新", "unchanged": "无变化"}
 
@@ -209,28 +210,25 @@ class CourierSurveyImporter(SheetImporter):
     model = Courier
     title = "奉贤区快递从业人员排摸登记表"
     sheet_name = "排摸登记表"
-    kind = "couriers"
+
+    def start(self, report: ImportReport) -> None:
+        self.refs = References(self.town_id)
+        self.now = timezone.now()
 
     def plan(self, records: list[Record], report: ImportReport) -> SurveyPlan:
-        refs = References(self.town_id)
         self.duplicates(records, "phone", report, "手机号码")
         self.duplicates(records, "id_number", report, "身份证号码")
-        phones = [r.values["phone"] for r in records if r.values.get("phone")]
-        existing = self._existing(phones)
+        existing = self._existing([r.values["phone"] for r in records if r.values.get("phone")])
         id_owners = self._id_owners(
             [r.values["id_number"] for r in records if r.values.get("id_number")]
         )
         plan = SurveyPlan()
-        now = timezone.now()
-        counts = dict.fromkeys(STATUS_LABELS, 0)
         for record in records:
-            status = self._plan_row(record, refs, existing, id_owners, report, plan, now)
+            status = self._plan_row(record, existing, id_owners, report, plan)
             if status is None:
                 continue
-            counts[status] += 1
-            if len(report.preview) < PREVIEW_ROWS:
-                report.preview.append(self._preview_row(record, status))
-        report.new, report.updated, report.unchanged = counts.values()
+            setattr(report, status, getattr(report, status) + 1)
+            self.preview(record, report, STATUS_LABELS[status])
         return plan
 
     def _existing(self, phones: list[str]) -> dict[str, Courier]:
@@ -248,75 +246,56 @@ class CourierSurveyImporter(SheetImporter):
             )
         return owners
 
-    def _plan_row(self, record, refs, existing, id_owners, report, plan, now) -> str | None:
-        values, errors_before = record.values, len(report.errors)
-        resolved = self._resolve(record, refs, report)
+    def _plan_row(self, record, existing, id_owners, report, plan) -> str | None:
+        values = record.values
+        resolved = self._resolve(record, report)
         town = resolved.get("work_town")
-        courier = existing.get(values.get("phone"))
+        phone = values.get("phone")
+        courier = existing.get(phone)
         if self.town_id is not ALL_TOWNS:
             if town is not None and town.pk != self.town_id:
-                report.error(
-                    record.row, self.column_label("work_town"), town.name, "只能导入本街镇的人员"
-                )
+                self.fail(record, "work_town", report, "只能导入本街镇的人员")
             if courier is not None and courier.work_town_id != self.town_id:
-                report.error(
-                    record.row,
-                    self.column_label("phone"),
-                    mask_phone(courier.phone),
-                    "该手机号码已登记在其他街镇，不能覆盖",
-                )
-        id_number, phone = values.get("id_number"), values.get("phone")
+                self.fail(record, "phone", report, "该手机号码已登记在其他街镇，不能覆盖")
+        id_number = values.get("id_number")
         if id_number and phone and id_owners.get(id_number, phone) != phone:
-            report.error(
-                record.row,
-                self.column_label("id_number"),
-                mask_id_number(id_number),
-                f"该身份证号码已登记在 {mask_phone(id_owners[id_number])} 名下",
-            )
-        if record.failed or len(report.errors) > errors_before or not phone:
+            owner = mask_phone(id_owners[id_number])
+            self.fail(record, "id_number", report, f"该身份证号码已登记在 {owner} 名下")
+        if record.failed or not phone:
             return None
 
         wanted = self._wanted_values(values, resolved, is_new=courier is None)
         if courier is None:
-            courier = Courier(phone=values["phone"], created_at=now, updated_at=now)
-            changed = set(wanted)
+            courier = Courier(phone=phone, created_at=self.now, updated_at=self.now, **wanted)
+            before = None
         else:
-            self._attach_related(courier, refs)
-            changed = {
-                name
-                for name, value in wanted.items()
-                if getattr(courier, _attname(name)) != _id_of(value)
-            }
-        for name, value in wanted.items():
-            setattr(courier, name, value)
+            self._attach_related(courier)
+            before = {name: getattr(courier, name) for name in COMPARED_FIELDS}
+            for name, value in wanted.items():
+                setattr(courier, name, value)
         self._align_birth_date(courier, values)
-        before = {
-            f: getattr(courier, f) for f in ("birth_date", "gender", "brand_id", "enterprise_id")
-        }
         try:
             courier.clean()
         except ValidationError as problem:
             for field, messages in problem.message_dict.items():
-                report.error(
-                    record.row, self.column_label(field), record.raw.get(field, ""), messages[0]
-                )
+                self.fail(record, field, report, messages[0])
             return None
-        changed |= {f for f, v in before.items() if getattr(courier, f) != v}
-        if courier.pk is None:
+        if before is None:
             plan.new.append(courier)
             return "new"
-        if changed:
-            courier.updated_at = now
-            plan.updated.append(courier)
-            plan.changed_fields |= {_attname(f).removesuffix("_id") for f in changed}
-            return "updated"
-        return "unchanged"
+        changed = {name for name, value in before.items() if getattr(courier, name) != value}
+        if not changed:
+            return "unchanged"
+        courier.updated_at = self.now
+        plan.updated.append(courier)
+        plan.changed_fields |= {name.removesuffix("_id") for name in changed}
+        return "updated"
 
-    def _resolve(self, record: Record, refs: References, report: ImportReport) -> dict:
-        values, resolved = record.values, {}
+    def _resolve(self, record: Record, report: ImportReport) -> dict:
+        values, resolved, refs = record.values, {}, self.refs
 
         def fail(key: str, message: str) -> None:
-            report.error(record.row, self.column_label(key), values[key], message)
+            self.fail(record, key, report, message)
 
         if values.get("work_town"):
             town = refs.towns.get(values["work_town"]) or refs.towns.get(
@@ -361,6 +340,8 @@ class CourierSurveyImporter(SheetImporter):
 
     @staticmethod
     def _wanted_values(values: dict, resolved: dict, is_new: bool) -> dict:
+        """Field values to set, by attribute name: ids for references, except the outlet and
+        enterprise that Courier.clean() reads as objects."""
         wanted = {}
         for name in PLAIN_FIELDS:
             if name not in values:
@@ -371,8 +352,12 @@ class CourierSurveyImporter(SheetImporter):
             elif is_new and name == "political_status":
                 wanted[name] = Courier.PoliticalStatus.MASSES
         for name, value in resolved.items():
-            if value is not None:
+            if value is None:
+                continue
+            if name in ("outlet", "enterprise"):
                 wanted[name] = value
+            else:
+                wanted[f"{name}_id"] = value.pk
         return wanted
 
     @staticmethod
@@ -384,38 +369,23 @@ class CourierSurveyImporter(SheetImporter):
             if (from_id.year, from_id.month) == (born.year, born.month):
                 courier.birth_date = from_id
 
-    @staticmethod
-    def _attach_related(courier: Courier, refs: References) -> None:
+    def _attach_related(self, courier: Courier) -> None:
         """Fill the related-object caches clean() reads, from memory instead of queries."""
+        refs = self.refs
         if courier.outlet_id in refs.outlet_by_id:
             courier.outlet = refs.outlet_by_id[courier.outlet_id]
         if courier.enterprise_id in refs.enterprise_by_id:
             courier.enterprise = refs.enterprise_by_id[courier.enterprise_id]
 
-    def _preview_row(self, record: Record, status: str) -> list[str]:
-        shown = []
-        for column in self.columns:
-            if column.key not in record.raw:
-                continue
-            value = record.raw[column.key]
-            if column.key == "phone":
-                value = mask_phone(record.values.get("phone", value))
-            elif column.key == "id_number":
-                value = mask_id_number(record.values.get("id_number") or value)
-            shown.append(value)
-        return [STATUS_LABELS[status], *shown]
+    def preview_text(self, record: Record, key: str) -> str:
+        if key == "phone":
+            return mask_phone(record.values.get("phone") or record.text(key))
+        if key == "id_number":
+            return mask_id_number(record.values.get("id_number") or record.text(key))
+        return record.text(key)
 
     def write(self, plan: SurveyPlan) -> None:
         Courier.objects.bulk_create(plan.new, batch_size=2000)
         if plan.updated:
-            Courier.objects.bulk_update(
-                plan.updated, [*sorted(plan.changed_fields), "updated_at"], batch_size=500
-            )
-
-
-def _attname(name: str) -> str:
-    return f"{name}_id" if name in REFERENCE_FIELDS else name
-
-
-def _id_of(value):
-    return getattr(value, "pk", value)
+            fields = [*sorted(plan.changed_fields), "updated_at"]
+            Courier.objects.bulk_update(plan.updated, fields, batch_size=500)
