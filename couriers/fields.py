@@ -27,6 +27,8 @@ class PhoneNumberField(_NormalizedCharField):
         super().__init__(*args, **kwargs)
 
     def to_python(self, value):
+        if type(value) is str and validators.MOBILE_RE.fullmatch(value):
+            return value  # already canonical: bulk writes and lookups skip the normaliser
         return validators.normalize_phone(super().to_python(value))
 
 
@@ -39,6 +41,8 @@ class IdNumberField(_NormalizedCharField):
         super().__init__(*args, **kwargs)
 
     def to_python(self, value):
+        if type(value) is str and validators.ID_SHAPE_RE.fullmatch(value):
+            return value  # canonical shape; full_clean's validator still checks the checksum
         return validators.normalize_id_number(super().to_python(value))
 
 

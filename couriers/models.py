@@ -3,6 +3,7 @@ couriers, plus each staff user's town."""
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from pathlib import Path
 
@@ -451,8 +452,8 @@ class Courier(models.Model):
                 errors["is_mobile_party_member"] = _("只有党员（含预备党员）可标记为流动党员。")
             if not self.membership_location.strip():
                 errors["membership_location"] = _("流动党员请填写组织关系所在地。")
-        if self.id_number and self._id_number_is_valid():
-            born = validators.id_birth_date(self.id_number)
+        born = self._id_birth_date()
+        if born is not None:
             if self.birth_date is None:
                 self.birth_date = born
             elif self.birth_date != born:
@@ -465,11 +466,14 @@ class Courier(models.Model):
         if errors:
             raise ValidationError(errors)
 
-    def _id_number_is_valid(self) -> bool:
+    def _id_birth_date(self) -> datetime.date | None:
+        """The birth date in a well-formed ID number (clean_fields reports a malformed one)."""
+        if not (self.id_number and validators.ID_SHAPE_RE.fullmatch(self.id_number)):
+            return None
         try:
-            return validators.normalize_id_number(self.id_number) == self.id_number
-        except ValidationError:
-            return False
+            return validators.id_birth_date(self.id_number)
+        except ValueError:
+            return None
 
 
 class StaffProfile(models.Model):

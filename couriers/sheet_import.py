@@ -47,6 +47,9 @@ class Column:
     aliases: tuple[str, ...] = ()
     required: bool = False
     help: str = ""
+    # Parsers of numbers and dates get the cell itself (an Excel number or date); the others
+    # get its trimmed text.
+    takes_cell: bool = False
 
 
 @dataclasses.dataclass
@@ -263,7 +266,7 @@ class SheetImporter:
                     elif column.parse is text:
                         values[key] = typed
                     else:
-                        values[key] = column.parse(row[position])
+                        values[key] = column.parse(row[position] if column.takes_cell else typed)
                 except ValueError as problem:
                     report.error(number, self.file_headers[key], typed, str(problem))
                     failed = True

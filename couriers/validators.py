@@ -14,7 +14,8 @@ from django.core.exceptions import ValidationError
 
 _FULLWIDTH = str.maketrans("０１２３４５６７８９ｘＸ＋－　", "0123456789xX+- ")
 _SEPARATORS = re.compile(r"[\s\-‐‑–—()（）.]")
-MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+MOBILE_RE = re.compile(r"1[3-9]\d{9}")  # use fullmatch
+ID_SHAPE_RE = re.compile(r"\d{17}[\dX]")  # use fullmatch
 
 
 def _clean_text(value: object) -> str:
@@ -48,7 +49,7 @@ def normalize_phone(value: object) -> str:
         raise ValidationError(
             "手机号码只能包含数字：%(value)s", code="phone_chars", params={"value": text}
         )
-    if not MOBILE_RE.match(digits):
+    if not MOBILE_RE.fullmatch(digits):
         raise ValidationError(
             "手机号码应为 11 位大陆手机号（以 13–19 开头）：%(value)s",
             code="phone_format",
