@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpResponseNotAllowed, JsonResponse
@@ -28,6 +29,12 @@ class UploadForm(forms.Form):
         help_text="Excel（.xlsx）或 CSV（UTF-8 / GB18030 编码）",
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
     )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.SHEET_IMPORT_MAX_BYTES:
+            raise forms.ValidationError("文件太大（超过 50 MB），请拆分后分批导入。")
+        return upload
 
 
 class SheetImportMixin:

@@ -91,6 +91,10 @@ def run_job(job_id: int, data: bytes | None = None) -> ImportReport:
     )
     if report.written:
         _log(job, report)
+    if job.stage == ImportJob.Stage.IMPORT:
+        # The survey holds personal data: once imported (or refused), keep only the report.
+        job.file.delete(save=False)
+        ImportJob.objects.filter(pk=job.pk).update(file="")
     return report
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.utils import timezone
 
 from couriers import cell_values, validators
@@ -388,7 +389,27 @@ class CourierSurveyImporter(SheetImporter):
         return record.text(key)
 
     def write(self, plan: SurveyPlan) -> None:
-        Courier.objects.bulk_create(plan.new, batch_size=2000)
+        if connection.vendor == "postgresql":
+            _copy_new_couriers(plan.new)
+        else:
+            Courier.objects.bulk_create(plan.new, batch_size=2000)
         if plan.updated:
             fields = [*sorted(plan.changed_fields), "updated_at"]
             Courier.objects.bulk_update(plan.updated, fields, batch_size=500)
+
+
+def _copy_new_couriers(couriers: list[Courier]) -> None:
+    """Insert new couriers with PostgreSQL's COPY: several times faster than the INSERTs of
+    bulk_create for a survey's thousands of rows. The values are already clean (validated by
+    the importer and Courier.clean()) and of types psycopg sends as they are."""
+    if not couriers:
+        return
+    fields = [f for f in Courier._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    table = connection.ops.quote_name(Courier._meta.db_table)
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+    ):
+        for courier in couriers:
+            copy.write_row([getattr(courier, f.attname) for f in fields])

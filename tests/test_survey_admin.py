@@ -56,6 +56,7 @@ def test_upload_preview_then_confirm_imports(nanqiao_client):
     assert Courier.objects.count() == 2
     job.refresh_from_db()
     assert (job.stage, job.status, job.report["written"]) == ("import", "done", True)
+    assert not job.file  # the uploaded survey is not kept once imported
     from django.contrib.admin.models import LogEntry
 
     entry = LogEntry.objects.get(object_id=str(job.pk))
@@ -90,6 +91,13 @@ def test_unusable_file_gets_a_message_not_a_server_error(nanqiao_client):
     ).content.decode()
     assert "不支持旧版 Excel" in html
     assert not Courier.objects.exists()
+
+
+def test_oversized_upload_is_refused_before_reading(nanqiao_client, settings):
+    settings.SHEET_IMPORT_MAX_BYTES = 1000
+    html = upload(nanqiao_client, b"x" * 2000, "big.csv").content.decode()
+    assert "文件太大" in html
+    assert not ImportJob.objects.exists()
 
 
 def test_view_only_staff_cannot_import(nanqiao_town):
