@@ -498,3 +498,24 @@ def test_command_as_town_user_applies_scoping_and_permission(tmp_path, nanqiao):
     User.objects.create_user("viewer", password="x", is_staff=True)
     with pytest.raises(Exception, match="没有导入权限"):
         _command(tmp_path, data, "--as-user", "viewer")
+
+
+def test_calamine_format_reads_what_the_stock_xlsx_format_reads():
+    from import_export.formats.base_formats import XLSX
+
+    from couriers.formats import CalamineXLSX
+
+    data = xlsx(
+        [
+            ["姓名", "手机号码", "出生日期"],
+            ["张三", 13800000001, datetime.date(1990, 5, 21)],
+            [None, None, None],
+            ["李四", "13800000002", None],
+        ]
+    )
+    fast, stock = CalamineXLSX().create_dataset(data), XLSX().create_dataset(data)
+    assert fast.headers == stock.headers == ["姓名", "手机号码", "出生日期"]
+    assert fast[0][0] == "张三" and int(fast[0][1]) == 13800000001
+    assert fast[0][2] == datetime.date(1990, 5, 21)
+    assert fast[1][:2] == ("李四", "13800000002")
+    assert len(fast) == 2  # the blank row is dropped
