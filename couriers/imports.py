@@ -20,10 +20,16 @@ from couriers.sheet_import import ImportReport, SheetImporter
 from couriers.spreadsheets import UnreadableFile, estimate_rows
 from couriers.survey import CourierSurveyImporter
 
+# Sheets by ImportJob.Kind; apps further down the dependency chain add theirs with
+# register_importer() in their AppConfig.ready().
 IMPORTERS: dict[str, type[SheetImporter]] = {
     ImportJob.Kind.COURIERS: CourierSurveyImporter,
     ImportJob.Kind.ENTERPRISES: EnterpriseListImporter,
 }
+
+
+def register_importer(kind: str, importer: type[SheetImporter]) -> None:
+    IMPORTERS[kind] = importer
 
 
 def create_job(user, kind: str, filename: str, data: bytes) -> ImportJob:

@@ -523,6 +523,7 @@ class ImportJob(models.Model):
     class Kind(models.TextChoices):
         COURIERS = "couriers", _("排摸登记表（快递小哥）")
         ENTERPRISES = "enterprises", _("企业网点名单")
+        STATIONS = "stations", _("骑乐融融站点名单")
 
     class Stage(models.TextChoices):
         PREVIEW = "preview", _("校验预览")

@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from fengxian import views
 
@@ -10,5 +10,6 @@ admin.site.index_title = "工作台"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("stations/", include("stations.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

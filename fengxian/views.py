@@ -4,6 +4,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from couriers.models import Courier, Enterprise, Outlet
+from stations.models import Station
 
 
 def headline_figures() -> list[dict]:
@@ -18,6 +19,7 @@ def headline_figures() -> list[dict]:
         },
         {"value": Enterprise.objects.count(), "label": "加盟企业"},
         {"value": Outlet.objects.count(), "label": "快递网点"},
+        {"value": Station.objects.active().count(), "label": "骑乐融融站点"},
     ]
 
 

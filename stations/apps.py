@@ -7,3 +7,10 @@ class StationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "stations"
     verbose_name = "站点与报到"
+
+    def ready(self) -> None:
+        from couriers.imports import register_importer
+        from couriers.models import ImportJob
+        from stations.station_list import StationListImporter
+
+        register_importer(ImportJob.Kind.STATIONS, StationListImporter)

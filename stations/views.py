@@ -1,0 +1,200 @@
+"""Public station pages: the finder (list and map), a station's page, one-tap status reports,
+poster scans and the printable poster."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+
+import segno
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from couriers.models import Town
+from stations import devices, geo, hours
+from stations.models import Service, Station, StationVisit, StatusReport
+from stations.reports import TooManyReports, submit_report
+
+VISIT_DEDUP = datetime.timedelta(minutes=30)
+
+
+class FinderForm(forms.Form):
+    service = forms.ModelMultipleChoiceField(
+        queryset=Service.objects.all(),
+        required=False,
+        label="需要的服务",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    town = forms.ModelChoiceField(
+        queryset=Town.objects.all(), required=False, label="街镇", empty_label="全部街镇"
+    )
+    open = forms.BooleanField(required=False, label="只看现在开放的")
+    lat = forms.FloatField(required=False, widget=forms.HiddenInput)
+    lng = forms.FloatField(required=False, widget=forms.HiddenInput)
+
+    def clean(self):
+        data = super().clean()
+        lat, lng = data.get("lat"), data.get("lng")
+        # A position far outside the district (or half of one) sorts nothing.
+        if lat is None or lng is None or abs(lat) > 90 or abs(lng) > 180:
+            data["lat"] = data["lng"] = None
+        return data
+
+
+@dataclasses.dataclass
+class Entry:
+    station: Station
+    status: hours.Status
+    distance: float | None
+
+    @property
+    def distance_text(self) -> str:
+        return geo.format_distance(self.distance) if self.distance is not None else ""
+
+
+def find_stations(form: FinderForm) -> list[Entry]:
+    """Stations matching the form, nearest first when a position is given.
+
+    One query for the stations and one each for their services and hours, however many
+    stations there are; opening status and distance are computed in memory.
+    """
+    data = form.cleaned_data if form.is_valid() else {}
+    stations = Station.objects.active().for_finder()
+    if data.get("town"):
+        stations = stations.filter(town=data["town"])
+    wanted = {service.pk for service in data.get("service") or []}
+    now = timezone.localtime()
+    lat, lng = data.get("lat"), data.get("lng")
+    entries = []
+    for station in stations:
+        if wanted and not wanted <= {s.pk for s in station.services.all()}:
+            continue
+        status = station.status(now)
+        if data.get("open") and not status.is_open:
+            continue
+        distance = station.distance_from(lat, lng) if lat is not None else None
+        entries.append(Entry(station, status, distance))
+    if lat is not None:
+        entries.sort(key=lambda e: e.distance)
+    return entries
+
+
+def finder(request: HttpRequest) -> HttpResponse:
+    form = FinderForm(request.GET or None)
+    entries = find_stations(form)
+    return render(
+        request,
+        "stations/finder.html",
+        {
+            "form": form,
+            "entries": entries,
+            "located": bool(form.is_bound and form.is_valid() and form.cleaned_data.get("lat")),
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+def station_map(request: HttpRequest) -> HttpResponse:
+    form = FinderForm(request.GET or None)
+    entries = find_stations(form)
+    markers = [
+        {
+            "name": e.station.name,
+            "lat": e.station.latitude,
+            "lng": e.station.longitude,
+            "open": e.status.is_open,
+            "status": e.status.label,
+            "url": reverse("stations:detail", args=[e.station.pk]),
+        }
+        for e in entries
+    ]
+    return render(
+        request,
+        "stations/map.html",
+        {
+            "form": form,
+            "entries": entries,
+            "markers": markers,
+            "query": request.GET.urlencode(),
+            "map_config": {
+                "tiles": settings.MAP_TILE_URL,
+                "attribution": settings.MAP_TILE_ATTRIBUTION,
+            },
+        },
+    )
+
+
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    station = get_object_or_404(Station.objects.active().for_finder(), pk=pk)
+    reports = StatusReport.objects.open().recent().filter(station=station)[:5]
+    response = render(
+        request,
+        "stations/detail.html",
+        {
+            "station": station,
+            "status": station.status(),
+            "week": station.week(),
+            "links": station.navigation_links(),
+            "reports": reports,
+            "report_kinds": StatusReport.Kind.choices,
+            "today": timezone.localtime().weekday(),
+        },
+    )
+    return response
+
+
+@require_POST
+def report(request: HttpRequest, pk: int) -> HttpResponse:
+    station = get_object_or_404(Station.objects.active(), pk=pk)
+    kind = request.POST.get("kind", "")
+    if kind not in StatusReport.Kind.values:
+        messages.error(request, "请选择要报告的情况。")
+        return redirect("stations:detail", pk=pk)
+    try:
+        submit_report(station, kind, devices.device_hash(request), devices.address_hash(request))
+    except TooManyReports as refused:
+        response = render(
+            request,
+            "stations/too_many.html",
+            {"station": station, "message": str(refused)},
+            status=429,
+        )
+        return devices.remember_device(request, response)
+    messages.success(request, f"谢谢！已报告“{StatusReport.Kind(kind).label}”。")
+    return devices.remember_device(request, redirect("stations:detail", pk=pk))
+
+
+def scan(request: HttpRequest, pk: int) -> HttpResponse:
+    """The poster's QR code lands here: count a visit (once per device per half hour)."""
+    station = get_object_or_404(Station.objects.active(), pk=pk)
+    device = devices.device_hash(request)
+    now = timezone.now()
+    seen = StationVisit.objects.filter(
+        station=station, device=device, visited_at__gte=now - VISIT_DEDUP
+    ).exists()
+    if not seen:
+        StationVisit.objects.create(station=station, device=device, visited_at=now)
+        messages.success(request, f"欢迎来到{station.name}，歇歇脚吧！")
+    return devices.remember_device(request, redirect("stations:detail", pk=pk))
+
+
+def poster(request: HttpRequest, pk: int) -> HttpResponse:
+    """An A4 poster to print and hang at the station; its QR code opens `scan`."""
+    station = get_object_or_404(Station.objects.select_related("town"), pk=pk)
+    url = request.build_absolute_uri(reverse("stations:scan", args=[station.pk]))
+    qr = segno.make(url, error="m")
+    return render(
+        request,
+        "stations/poster.html",
+        {
+            "station": station,
+            "url": url,
+            "qr_svg": qr.svg_inline(scale=12, dark="#1d1d1f", omitsize=True),
+        },
+    )
