@@ -8,6 +8,8 @@ from django.core.management import CommandError, call_command
 
 from couriers.models import Courier, Enterprise, Outlet
 from couriers.scoping import staff_town_id
+from stations import geo
+from stations.models import Station, StationVisit, StatusReport
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +19,16 @@ def _counts() -> dict[str, int]:
     call_command("load_demo", stdout=out)
     assert "演示数据已载入" in out.getvalue()
     figures = Courier.objects.headline_figures()
-    return {**figures, "enterprises": Enterprise.objects.count(), "outlets": Outlet.objects.count()}
+    return {
+        **figures,
+        "enterprises": Enterprise.objects.count(),
+        "outlets": Outlet.objects.count(),
+        "stations": Station.objects.count(),
+        "demonstration": Station.objects.filter(is_demonstration=True).count(),
+        "all_day": Station.objects.filter(open_24_hours=True).count(),
+        "visits": StationVisit.objects.count(),
+        "reports": StatusReport.objects.count(),
+    }
 
 
 def test_load_demo_reproduces_the_article_and_is_idempotent(settings):
@@ -30,6 +41,9 @@ def test_load_demo_reproduces_the_article_and_is_idempotent(settings):
     assert first["managed_members"] == 24
     assert 0 < first["mobile_members"] < 24
     assert 70 <= first["outlets"] <= 90
+    assert first["stations"] == 52 and first["demonstration"] >= 50
+    assert 0 < first["all_day"] < 52 and first["visits"] > 0 and first["reports"] > 0
+    assert all(geo.in_fengxian(s.latitude, s.longitude) for s in Station.objects.all())
     for courier in Courier.objects.select_related("outlet", "enterprise")[:200]:
         courier.full_clean()  # demo data obeys the same rules as staff input
 
