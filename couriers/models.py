@@ -18,6 +18,7 @@ from couriers import validators
 from couriers.fields import CreditCodeField, IdNumberField, PhoneNumberField
 from couriers.masking import mask_id_number, mask_phone
 from couriers.scoping import TownScopedQuerySet
+from couriers.storage import private_storage
 
 
 class Town(models.Model):
@@ -536,7 +537,7 @@ class ImportJob(models.Model):
         FAILED = "failed", _("出错")
 
     kind = models.CharField(_("表格类型"), max_length=16, choices=Kind.choices)
-    file = models.FileField(_("文件"), upload_to=_import_upload_path)
+    file = models.FileField(_("文件"), upload_to=_import_upload_path, storage=private_storage)
     filename = models.CharField(_("文件名"), max_length=200)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -85,6 +85,7 @@ def committed_db(transactional_db):
 def _media_in_tmp(settings, tmp_path):
     # Uploaded import files go to a temporary folder, not the project's media/.
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
 
 
 @pytest.fixture(autouse=True)

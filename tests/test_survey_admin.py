@@ -254,6 +254,7 @@ def _run_worker(settings) -> None:
         **os.environ,
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "PRIVATE_MEDIA_ROOT": str(settings.PRIVATE_MEDIA_ROOT),
         "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
