@@ -30,8 +30,9 @@ def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
 
 def format_distance(metres: float) -> str:
     """850 米, 1.2 公里, 12 公里."""
-    if metres < 1000:
-        return f"{round(metres / 10) * 10:.0f} 米"
+    rounded = round(metres / 10) * 10
+    if rounded < 1000:
+        return f"{rounded:.0f} 米"
     if metres < 10_000:
         return f"{metres / 1000:.1f} 公里"
     return f"{metres / 1000:.0f} 公里"

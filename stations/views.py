@@ -85,6 +85,10 @@ def find_stations(form: FinderForm) -> list[Entry]:
     return entries
 
 
+def _located(form: FinderForm) -> bool:
+    return bool(form.is_bound and form.is_valid() and form.cleaned_data.get("lat") is not None)
+
+
 def finder(request: HttpRequest) -> HttpResponse:
     form = FinderForm(request.GET or None)
     entries = find_stations(form)
@@ -94,7 +98,7 @@ def finder(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "entries": entries,
-            "located": bool(form.is_bound and form.is_valid() and form.cleaned_data.get("lat")),
+            "located": _located(form),
             "query": request.GET.urlencode(),
         },
     )
@@ -122,6 +126,7 @@ def station_map(request: HttpRequest) -> HttpResponse:
             "entries": entries,
             "markers": markers,
             "query": request.GET.urlencode(),
+            "located": _located(form),
             "map_config": {
                 "tiles": settings.MAP_TILE_URL,
                 "attribution": settings.MAP_TILE_ATTRIBUTION,
@@ -132,7 +137,10 @@ def station_map(request: HttpRequest) -> HttpResponse:
 
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     station = get_object_or_404(Station.objects.active().for_finder(), pk=pk)
-    reports = StatusReport.objects.open().recent().filter(station=station)[:5]
+    reports = [
+        (r, ago(r.created_at))
+        for r in StatusReport.objects.open().recent().filter(station=station)[:5]
+    ]
     response = render(
         request,
         "stations/detail.html",
@@ -147,6 +155,16 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         },
     )
     return response
+
+
+def ago(moment: datetime.datetime) -> str:
+    """刚刚, 5 分钟前, 3 小时前."""
+    seconds = (timezone.now() - moment).total_seconds()
+    if seconds < 60:
+        return "刚刚"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} 分钟前"
+    return f"{int(seconds // 3600)} 小时前"
 
 
 @require_POST
