@@ -22,6 +22,7 @@ COLUMNS = [
         "企业名称",
         aliases=("加盟企业", "企业", "公司名称"),
         required=True,
+        max_length=100,
         help="必填，加盟企业全称；按名称识别同一企业。",
     ),
     Column(
@@ -55,10 +56,10 @@ COLUMNS = [
         aliases=("联系人电话", "手机号码"),
         help="11 位手机号。",
     ),
-    Column("outlet", "网点名称", aliases=("网点",), help="留空则只登记企业。"),
+    Column("outlet", "网点名称", aliases=("网点",), help="留空则只登记企业。", max_length=100),
     Column("outlet_town", "网点所在街镇", aliases=("网点街镇",), help="留空为企业所在街镇。"),
     Column("outlet_community", "网点所在村居委", aliases=("网点村居委", "所在村居委")),
-    Column("outlet_address", "网点地址"),
+    Column("outlet_address", "网点地址", max_length=200),
 ]
 ENTERPRISE_FIELDS = ["brand", "credit_code", "town", "address", "contact_person", "contact_phone"]
 STATUS_LABELS = {"new": "新增", "updated": "更新", "unchanged": "无变化"}

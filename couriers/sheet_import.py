@@ -25,7 +25,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import transaction
 
 from couriers import cell_values
@@ -50,6 +50,8 @@ class Column:
     # Parsers of numbers and dates get the cell itself (an Excel number or date); the others
     # get its trimmed text.
     takes_cell: bool = False
+    # Longest text accepted; by default the max_length of the model field named `key`.
+    max_length: int | None = None
 
 
 @dataclasses.dataclass
@@ -153,6 +155,23 @@ class SheetImporter:
         self.town_id = ALL_TOWNS if user is None else staff_town_id(user)
         self.file_headers: dict[str, str] = {}
         self._first_rows: dict[str, dict[Any, int]] = {}
+        self.max_lengths = {
+            c.key: limit
+            for c in self.columns
+            if c.parse is cell_values.text and (limit := c.max_length or self._field_limit(c.key))
+        }
+
+    @classmethod
+    def _field_limit(cls, key: str) -> int | None:
+        """max_length of the model's text field called `key`, so over-long text is a row
+        error rather than a database error."""
+        if cls.model is None:
+            return None
+        try:
+            field = cls.model._meta.get_field(key)
+        except FieldDoesNotExist:
+            return None
+        return getattr(field, "max_length", None) if not field.is_relation else None
 
     @classmethod
     def model_meta(cls):
@@ -264,6 +283,9 @@ class SheetImporter:
                             raise ValueError("不能为空")
                         values[key] = column.parse("")
                     elif column.parse is text:
+                        limit = self.max_lengths.get(key)
+                        if limit and len(typed) > limit:
+                            raise ValueError(f"不能超过 {limit} 个字（现有 {len(typed)} 个）")
                         values[key] = typed
                     else:
                         values[key] = column.parse(row[position] if column.takes_cell else typed)

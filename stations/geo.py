@@ -33,8 +33,9 @@ def format_distance(metres: float) -> str:
     rounded = round(metres / 10) * 10
     if rounded < 1000:
         return f"{rounded:.0f} 米"
-    if metres < 10_000:
-        return f"{metres / 1000:.1f} 公里"
+    kilometres = round(metres / 1000, 1)
+    if kilometres < 10:
+        return f"{kilometres:.1f} 公里"
     return f"{metres / 1000:.0f} 公里"
 
 

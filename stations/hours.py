@@ -18,6 +18,8 @@ class Status:
     is_open: bool
     until: datetime.datetime | None = None  # when it closes (open) or next opens (closed)
     all_day: bool = False
+    # The moment the status describes (for 明天 / weekday words); not part of equality.
+    at: datetime.datetime | None = dataclasses.field(default=None, compare=False)
 
     @property
     def label(self) -> str:
@@ -26,12 +28,12 @@ class Status:
         if self.is_open:
             return f"营业中 · {self.until:%H:%M} 关门" if self.until else "营业中"
         if self.until:
-            return f"已关门 · {_day_word(self.until)}{self.until:%H:%M} 开门"
+            return f"已关门 · {_day_word(self.until, self.at)}{self.until:%H:%M} 开门"
         return "已关门"
 
 
-def _day_word(moment: datetime.datetime) -> str:
-    today = datetime.datetime.now(moment.tzinfo).date()
+def _day_word(moment: datetime.datetime, at: datetime.datetime | None) -> str:
+    today = (at or datetime.datetime.now(moment.tzinfo)).date()
     days = (moment.date() - today).days
     return {0: "", 1: "明天 "}.get(days, f"{WEEKDAYS[moment.weekday()]} ")
 
@@ -53,7 +55,7 @@ def _spans(ranges, day: datetime.date, tz) -> list[tuple[datetime.datetime, date
 def status_at(ranges, now: datetime.datetime, all_day: bool = False) -> Status:
     """`ranges`: (weekday 0=Monday, opens, closes) tuples; `now`: an aware datetime."""
     if all_day:
-        return Status(True, None, all_day=True)
+        return Status(True, None, all_day=True, at=now)
     tz = now.tzinfo
     spans = []
     for offset in range(-1, 8):  # yesterday's late ranges reach into today
@@ -65,6 +67,6 @@ def status_at(ranges, now: datetime.datetime, all_day: bool = False) -> Status:
         for start, later_end in spans:
             if start <= end < later_end:
                 end = later_end
-        return Status(True, end)
+        return Status(True, end, at=now)
     upcoming = [start for start, _ in spans if start > now]
-    return Status(False, min(upcoming) if upcoming else None)
+    return Status(False, min(upcoming) if upcoming else None, at=now)

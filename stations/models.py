@@ -107,6 +107,7 @@ class Station(models.Model):
     class Meta:
         verbose_name = _("骑乐融融站点")
         verbose_name_plural = _("骑乐融融站点")
+        permissions = [("import_station", _("可导入站点名单"))]
         ordering = ["town__sort_order", "name"]
         constraints = [
             models.UniqueConstraint(fields=["town", "name"], name="station_unique_name_in_town"),
@@ -184,6 +185,9 @@ class OpeningHours(models.Model):
     )
     opens = models.TimeField(_("开门"))
     closes = models.TimeField(_("关门"), help_text=_("早于开门时间表示次日关门（跨过午夜）"))
+
+    town_lookup = "station__town"
+    objects = TownScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("开放时间")

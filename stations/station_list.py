@@ -32,46 +32,67 @@ _DAYS = re.compile(
 )
 
 
+# Groups ("周一至周五 …；周六 …") are separated by semicolons, line breaks, or a comma
+# that comes before the next group's days.
+_GROUP_SPLIT = re.compile(r"[；;\n]|[，,]\s*(?=周|星期|每天|每日|天天|工作日|周末)")
+_ALL_DAY = re.compile(
+    r"(全天|24\s*小时|24h|二十四小时)(开放|营业)?|(每天|每日)?\s*0?0:00\s*[-–—~～至到]\s*24:00",
+    re.IGNORECASE,
+)
+
+
 def parse_hours(value: object) -> tuple[bool, list[tuple[int, datetime.time, datetime.time]]]:
-    """ "24小时", "每天 08:00-20:00", "周一至周五 8:00-12:00、14:00-20:00；周六 9:00-17:00".
+    """ "24小时", "每天 08:00-20:00", "周一至周五 8:00-12:00、14:00-20:00；周六 9:00-17:00",
+    "工作日 …，周末 …" (groups may also sit on separate lines of the cell).
 
     Returns (open 24 hours, ranges). Days not named are closed. Raises ValueError.
     """
-    text = cell_values.text(value).replace("：", ":")
-    if not text:
+    raw = ("" if value is None else str(value)).replace("：", ":").replace("\u3000", " ")
+    if not raw.strip():
         return False, []
-    if re.fullmatch(r"(全天|24\s*小时|24h|二十四小时)(开放)?", text, re.IGNORECASE):
+    if _ALL_DAY.fullmatch(raw.strip()):
         return True, []
     ranges = []
-    for part in re.split(r"[；;\n]", text):
-        part = part.strip()
+    for group in _GROUP_SPLIT.split(raw):
+        part = " ".join(group.split())
         if not part:
             continue
-        days = _days(part)
-        times = _RANGE.findall(part)
-        if not times:
+        first_time = _RANGE.search(part)
+        if first_time is None:
             raise ValueError(
                 f"看不懂开放时间“{part}”（可写：周一至周五 08:00-20:00；周六 09:00-17:00）"
             )
-        for h1, m1, _next, h2, m2 in times:
-            try:
-                opens, closes = (
-                    datetime.time(int(h1), int(m1)),
-                    datetime.time(int(h2) % 24, int(m2)),
-                )
-            except ValueError:
-                raise ValueError(f"时间不存在：“{part}”") from None
+        days = _days(part[: first_time.start()].strip(), part)
+        for h1, m1, _next, h2, m2 in _RANGE.findall(part):
+            opens, closes = _time(h1, m1, part), _time(h2, m2, part, closing=True)
             if opens == closes:
-                raise ValueError(f"开门和关门时间相同：“{part}”")
+                raise ValueError(f"开门和关门时间相同：“{part}”（全天开放请写“24小时”）")
             ranges += [(day, opens, closes) for day in days]
     return False, ranges
 
 
-def _days(part: str) -> list[int]:
-    if part.startswith(("每天", "每日", "天天")) or not _DAYS.search(part):
+def _time(hour: str, minute: str, part: str, closing: bool = False) -> datetime.time:
+    h, m = int(hour), int(minute)
+    if closing and h == 24 and m == 0:
+        return datetime.time(0, 0)  # 24:00 is midnight at the end of the day
+    if h > 23 or m > 59:
+        raise ValueError(f"时间不存在：“{part}”")
+    return datetime.time(h, m)
+
+
+def _days(spec: str, part: str) -> list[int]:
+    """The weekdays a group's day words name; no words means every day."""
+    if not spec or spec.startswith(("每天", "每日", "天天")):
         return list(range(7))
+    if spec.startswith("工作日"):
+        return list(range(5))
+    if spec.startswith(("周末", "双休日")):
+        return [5, 6]
+    found = _DAYS.findall(spec)
+    if not found:
+        raise ValueError(f"看不懂“{part}”中的日期（可写：每天、工作日、周末、周一至周五、周六）")
     days: list[int] = []
-    for first, last in _DAYS.findall(part):
+    for first, last in found:
         start = _DAY_INDEX[first]
         end = _DAY_INDEX[last] if last else start
         days += list(range(start, end + 1)) if end >= start else [*range(start, 7), *range(end + 1)]
@@ -134,6 +155,7 @@ COLUMNS = [
         "hours",
         "开放时间",
         parse_hours,
+        takes_cell=True,  # keeps the cell's line breaks, which separate groups
         aliases=("开放时段", "营业时间"),
         help="如 24小时；每天 08:00-20:00；周一至周五 08:00-12:00、14:00-20:00；周六 09:00-17:00。"
         "跨过午夜写作 18:00-02:00。未写到的日子为休息。",

@@ -64,7 +64,10 @@ def find_stations(form: FinderForm) -> list[Entry]:
     One query for the stations and one each for their services and hours, however many
     stations there are; opening status and distance are computed in memory.
     """
-    data = form.cleaned_data if form.is_valid() else {}
+    data = {}
+    if form.is_bound:
+        form.is_valid()  # cleaned_data keeps every valid field: one bad field drops only itself
+        data = form.cleaned_data
     stations = Station.objects.active().for_finder()
     if data.get("town"):
         stations = stations.filter(town=data["town"])
@@ -204,7 +207,10 @@ def scan(request: HttpRequest, pk: int) -> HttpResponse:
 
 def poster(request: HttpRequest, pk: int) -> HttpResponse:
     """An A4 poster to print and hang at the station; its QR code opens `scan`."""
-    station = get_object_or_404(Station.objects.select_related("town"), pk=pk)
+    stations = Station.objects.select_related("town")
+    if not request.user.is_staff:  # staff may print a poster before the station opens
+        stations = stations.active()
+    station = get_object_or_404(stations, pk=pk)
     url = request.build_absolute_uri(reverse("stations:scan", args=[station.pk]))
     qr = segno.make(url, error="m")
     return render(
