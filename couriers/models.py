@@ -525,6 +525,7 @@ class ImportJob(models.Model):
         COURIERS = "couriers", _("排摸登记表（快递小哥）")
         ENTERPRISES = "enterprises", _("企业网点名单")
         STATIONS = "stations", _("骑乐融融站点名单")
+        CHECKIN_POINTS = "checkin_points", _("小哥报到点名单")
 
     class Stage(models.TextChoices):
         PREVIEW = "preview", _("校验预览")
@@ -536,7 +537,7 @@ class ImportJob(models.Model):
         DONE = "done", _("已完成")
         FAILED = "failed", _("出错")
 
-    kind = models.CharField(_("表格类型"), max_length=16, choices=Kind.choices)
+    kind = models.CharField(_("表格类型"), max_length=20, choices=Kind.choices)
     file = models.FileField(_("文件"), upload_to=_import_upload_path, storage=private_storage)
     filename = models.CharField(_("文件名"), max_length=200)
     user = models.ForeignKey(
@@ -582,3 +583,42 @@ class ImportJob(models.Model):
     @property
     def is_waiting(self) -> bool:
         return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+
+class PhoneCode(models.Model):
+    """A one-time code sent by SMS to prove a courier holds a phone number."""
+
+    phone = models.CharField(_("手机号码"), max_length=11, db_index=True)
+    code_hash = models.CharField(_("验证码摘要"), max_length=64)
+    address = models.CharField(_("网络地址标识"), max_length=64, db_index=True)
+    created_at = models.DateTimeField(_("发送时间"), default=timezone.now)
+    expires_at = models.DateTimeField(_("过期时间"))
+    used_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
+    failed_attempts = models.PositiveSmallIntegerField(_("输错次数"), default=0)
+
+    class Meta:
+        verbose_name = _("短信验证码")
+        verbose_name_plural = _("短信验证码")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # Rate limits and verification: a phone's recent codes.
+            models.Index(fields=["phone", "-created_at"], name="phonecode_phone_recent_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{mask_phone(self.phone)} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class PhoneLock(models.Model):
+    """A phone locked after too many wrong codes."""
+
+    phone = models.CharField(_("手机号码"), max_length=11, unique=True)
+    locked_until = models.DateTimeField(_("锁定至"))
+
+    class Meta:
+        verbose_name = _("手机号锁定")
+        verbose_name_plural = _("手机号锁定")
+        ordering = ["-locked_until"]
+
+    def __str__(self) -> str:
+        return mask_phone(self.phone)

@@ -186,6 +186,17 @@ TASKS = {
     }
 }
 
+# --- Text messages (one-time codes) ---------------------------------------------------------
+SMS_BACKEND = env.str("SMS_BACKEND", default="couriers.sms.backends.ConsoleBackend")
+SMS_HTTP_URL = env.str("SMS_HTTP_URL", default="")
+SMS_HTTP_TOKEN = env.str("SMS_HTTP_TOKEN", default="")
+SMS_SIGN_NAME = env.str("SMS_SIGN_NAME", default="奉贤快递小哥")
+if not DEBUG and SMS_BACKEND.endswith("ConsoleBackend") and not env.bool("SMS_CONSOLE_OK", False):
+    raise ImproperlyConfigured(
+        "DEBUG=False 时请配置真实的短信通道（SMS_BACKEND=couriers.sms.backends.HttpBackend 及 "
+        "SMS_HTTP_URL、SMS_HTTP_TOKEN）；确需在控制台输出验证码请设 SMS_CONSOLE_OK=True。"
+    )
+
 # --- Portal ---------------------------------------------------------------------------------
 # Map tiles for the station map; empty hides the map (the list always works).
 MAP_TILE_URL = env.str("MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")

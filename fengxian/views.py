@@ -4,7 +4,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from couriers.models import Courier, Enterprise, Outlet
-from stations.models import Station
+from stations.models import CheckIn, CheckinPoint, Station
 
 
 def headline_figures() -> list[dict]:
@@ -20,6 +20,11 @@ def headline_figures() -> list[dict]:
         {"value": Enterprise.objects.count(), "label": "加盟企业"},
         {"value": Outlet.objects.count(), "label": "快递网点"},
         {"value": Station.objects.active().count(), "label": "骑乐融融站点"},
+        {
+            "value": CheckIn.objects.filter(campaign__is_current=True).count(),
+            "label": "小哥报到",
+            "note": f"{CheckinPoint.objects.filter(is_active=True).count()} 个报到点",
+        },
     ]
 
 

@@ -11,6 +11,8 @@ class StationsConfig(AppConfig):
     def ready(self) -> None:
         from couriers.imports import register_importer
         from couriers.models import ImportJob
+        from stations.point_list import PointListImporter
         from stations.station_list import StationListImporter
 
         register_importer(ImportJob.Kind.STATIONS, StationListImporter)
+        register_importer(ImportJob.Kind.CHECKIN_POINTS, PointListImporter)

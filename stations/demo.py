@@ -10,6 +10,7 @@ import random
 from django.utils import timezone
 
 from couriers.models import Community, Town
+from stations import checkin_demo
 from stations.models import OpeningHours, Service, Station, StationVisit, StatusReport
 
 STATION_COUNT = 52
@@ -147,6 +148,7 @@ def load() -> dict[str, int]:
     return {
         "骑乐融融站点": Station.objects.count(),
         "示范站点": Station.objects.filter(is_demonstration=True).count(),
+        **checkin_demo.load(TOWN_CENTRES),
     }
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import datetime
 
-import segno
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -19,6 +18,7 @@ from django.views.decorators.http import require_POST
 from couriers.models import Town
 from stations import devices, geo, hours
 from stations.models import Service, Station, StationVisit, StatusReport
+from stations.posters import render_poster
 from stations.reports import TooManyReports, submit_report
 
 VISIT_DEDUP = datetime.timedelta(minutes=30)
@@ -211,14 +211,16 @@ def poster(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.user.is_staff:  # staff may print a poster before the station opens
         stations = stations.active()
     station = get_object_or_404(stations, pk=pk)
-    url = request.build_absolute_uri(reverse("stations:scan", args=[station.pk]))
-    qr = segno.make(url, error="m")
-    return render(
+    return render_poster(
         request,
-        "stations/poster.html",
-        {
-            "station": station,
-            "url": url,
-            "qr_svg": qr.svg_inline(scale=12, dark="#1d1d1f", omitsize=True),
-        },
+        title="骑乐融融",
+        subtitle="快递小哥歇脚点 · 欢迎进来坐坐",
+        name=station.name,
+        steps=[
+            "打开微信或手机相机，扫描上方二维码",
+            "查看开放时间、饮水充电等服务，一键导航",
+            "站点没水了、充电坏了？点一下告诉大家",
+        ],
+        address=f"{station.town.name} · {station.address}",
+        url=request.build_absolute_uri(reverse("stations:scan", args=[station.pk])),
     )

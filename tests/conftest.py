@@ -89,6 +89,16 @@ def _media_in_tmp(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def sms_outbox(settings):
+    """Text messages sent during a test (the in-memory SMS backend)."""
+    from couriers.sms import backends
+
+    settings.SMS_BACKEND = "couriers.sms.backends.LocmemBackend"
+    backends.outbox.clear()
+    return backends.outbox
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Real hashing costs ~0.5 s per user; tests need logins, not strong hashes.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -62,11 +62,19 @@ def test_deploy_check_passes_with_a_production_environment():
         "--deploy",
         "--fail-level",
         "WARNING",
+        SMS_BACKEND="couriers.sms.backends.HttpBackend",
+        SMS_HTTP_URL="https://sms-gateway.example/send",
         DEBUG="False",
         SECRET_KEY=STRONG_KEY,
         ALLOWED_HOSTS="portal.example",
     )
     assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_production_refuses_to_print_codes_to_the_console():
+    result = _manage("check", DEBUG="False", SECRET_KEY=STRONG_KEY, ALLOWED_HOSTS="portal.example")
+    assert result.returncode != 0
+    assert "SMS_BACKEND" in result.stderr
 
 
 def test_bad_boolean_fails_loudly():

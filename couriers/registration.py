@@ -1,0 +1,62 @@
+"""Registering a courier who identifies themselves on the web (check-in, sign-in).
+
+The courier is matched to the registry by phone: one imported from a survey is updated, never
+duplicated; a new one is created. Blank answers never erase what the registry holds.
+"""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+
+from couriers.models import Brand, Courier, Outlet, Town
+
+
+def find_or_register(
+    phone: str,
+    *,
+    name: str,
+    town: Town,
+    brand: Brand | None = None,
+    outlet: Outlet | None = None,
+    political_status: str = "",
+    workplace: str = "",
+) -> tuple[Courier, bool]:
+    """The courier with this (normalised) phone, updated with what they told us; or a new one.
+
+    Safe under concurrency: two requests for the same phone end with one courier.
+    """
+    with transaction.atomic():
+        courier = Courier.objects.select_for_update().filter(phone=phone).first()
+        created = courier is None
+        if created:
+            courier = Courier(phone=phone, name=name, work_town=town)
+        courier.name = name or courier.name
+        if not created and town is not None:
+            courier.work_town = town
+        if outlet is not None:
+            courier.outlet, courier.enterprise, courier.brand = (
+                outlet,
+                outlet.enterprise,
+                outlet.enterprise.brand,
+            )
+        elif brand is not None and (
+            courier.enterprise_id is None or courier.enterprise.brand_id != brand.pk
+        ):
+            courier.brand, courier.enterprise, courier.outlet = brand, None, None
+        if political_status:
+            courier.political_status = political_status
+            if courier.is_mobile_party_member and not courier.is_party_member:
+                courier.is_mobile_party_member = False
+        if workplace and outlet is None:
+            note = f"自填网点：{workplace}"
+            if note not in courier.notes:
+                courier.notes = f"{courier.notes}\n{note}".strip()
+        courier.full_clean()
+        try:
+            with transaction.atomic():
+                courier.save()
+        except IntegrityError:
+            # Another request registered the same phone a moment ago: use that courier.
+            courier = Courier.objects.select_for_update().get(phone=phone)
+            created = False
+        return courier, created

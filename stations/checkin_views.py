@@ -1,0 +1,392 @@
+"""The courier's check-in flow (scan → form → phone code → 欢迎回家) and their own page."""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from couriers import identity, otp
+from couriers.models import Brand, Courier, Outlet, Town
+from couriers.registration import find_or_register
+from couriers.validators import normalize_phone
+from stations import devices
+from stations.checkin import check_in, existing_checkin, point_from_token
+from stations.models import Campaign, CheckIn, CheckinPoint, SixI, Station
+
+PENDING = "checkin_pending"
+DEBUG_CODE = "debug_code"
+
+
+def _phone_field() -> forms.CharField:
+    return forms.CharField(
+        label="手机号码",
+        max_length=32,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+    )
+
+
+class CheckinForm(forms.Form):
+    name = forms.CharField(
+        label="姓名", max_length=30, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    phone = _phone_field()
+    brand = forms.ModelChoiceField(
+        Brand.objects.all(), label="快递品牌", required=False, empty_label="请选择"
+    )
+    outlet = forms.ModelChoiceField(
+        Outlet.objects.none(),
+        label="所在网点",
+        required=False,
+        empty_label="请选择（没有就在下面填写）",
+    )
+    workplace = forms.CharField(
+        label="所在企业/网点（列表里没有时填写）", max_length=100, required=False
+    )
+    work_town = forms.ModelChoiceField(Town.objects.all(), label="工作街镇", empty_label=None)
+    political_status = forms.ChoiceField(
+        label="政治面貌（可不填）",
+        required=False,
+        choices=[("", "不填写"), *Courier.PoliticalStatus.choices],
+    )
+    interests = forms.MultipleChoiceField(
+        label="想参加的志愿服务（6I）",
+        required=False,
+        choices=SixI.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    agree_privacy = forms.BooleanField(
+        label="我已阅读并同意上面的《个人信息处理告知》",
+        error_messages={"required": "请先阅读并同意个人信息处理告知。"},
+    )
+    agree_sensitive = forms.BooleanField(
+        label="我单独同意平台处理我的政治面貌（敏感个人信息），仅用于党组织联系服务", required=False
+    )
+
+    def __init__(self, *args, point: CheckinPoint, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["outlet"].queryset = Outlet.objects.filter(town=point.town).select_related(
+            "enterprise__brand"
+        )
+        self.fields["work_town"].initial = point.town
+
+    def clean_phone(self) -> str:
+        return normalize_phone(self.cleaned_data["phone"])
+
+    def clean(self):
+        data = super().clean()
+        if data.get("political_status") and not data.get("agree_sensitive"):
+            self.add_error("agree_sensitive", "填写政治面貌需要你单独同意；也可以不填政治面貌。")
+        outlet, brand = data.get("outlet"), data.get("brand")
+        if outlet and brand and outlet.enterprise.brand_id != brand.pk:
+            self.add_error("outlet", f"这个网点属于“{outlet.enterprise.brand}”。")
+        return data
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label="短信验证码",
+        max_length=8,
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9]*"}
+        ),
+    )
+
+
+class PhoneForm(forms.Form):
+    phone = _phone_field()
+
+    def clean_phone(self) -> str:
+        return normalize_phone(self.cleaned_data["phone"])
+
+
+def _bad_token(request: HttpRequest) -> HttpResponse:
+    return render(request, "checkin/bad_token.html", status=400)
+
+
+def _send_code(request: HttpRequest, phone: str) -> bool:
+    try:
+        code = otp.send_code(phone, devices.address_hash(request))
+    except otp.CodeError as problem:
+        messages.error(request, str(problem))
+        return False
+    if settings.DEBUG:  # development only: the console backend does not really send
+        request.session[DEBUG_CODE] = code
+    return True
+
+
+def checkin_start(request: HttpRequest, token: str) -> HttpResponse:
+    point = point_from_token(token)
+    if point is None:
+        return _bad_token(request)
+    campaign = Campaign.objects.current()
+    courier = identity.current_courier(request)
+    current = existing_checkin(courier, campaign) if courier and campaign else None
+    if campaign is None or current is not None:
+        return render(
+            request,
+            "checkin/already.html",
+            {
+                "point": point,
+                "campaign": campaign,
+                "checkin": current,
+                "token": token,
+            },
+        )
+    initial = {}
+    if courier:
+        initial = {
+            "name": courier.name,
+            "phone": courier.phone,
+            "brand": courier.brand_id,
+            "outlet": courier.outlet_id,
+            "work_town": courier.work_town_id,
+        }
+    form = CheckinForm(request.POST or None, point=point, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        request.session[PENDING] = {
+            "point": point.pk,
+            "name": data["name"].strip(),
+            "phone": data["phone"],
+            "brand": data["brand"].pk if data["brand"] else None,
+            "outlet": data["outlet"].pk if data["outlet"] else None,
+            "workplace": data["workplace"].strip(),
+            "work_town": data["work_town"].pk,
+            "political_status": data["political_status"],
+            "interests": data["interests"],
+            "sensitive": bool(data["political_status"] and data["agree_sensitive"]),
+        }
+        if courier and courier.phone == data["phone"]:
+            return _complete(request, token, point)  # already proved this phone
+        if _send_code(request, data["phone"]):
+            return redirect("checkin:verify", token=token)
+    return render(
+        request, "checkin/start.html", {"point": point, "campaign": campaign, "form": form}
+    )
+
+
+def checkin_verify(request: HttpRequest, token: str) -> HttpResponse:
+    point = point_from_token(token)
+    if point is None:
+        return _bad_token(request)
+    pending = request.session.get(PENDING)
+    if not pending or pending["point"] != point.pk:
+        return redirect("checkin:start", token=token)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST":
+        if "resend" in request.POST:
+            if _send_code(request, pending["phone"]):
+                messages.success(request, "验证码已重新发送。")
+            return redirect("checkin:verify", token=token)
+        if form.is_valid():
+            try:
+                otp.verify_code(pending["phone"], form.cleaned_data["code"])
+            except otp.CodeError as problem:
+                form.add_error("code", str(problem))
+            else:
+                return _complete(request, token, point)
+    return render(
+        request,
+        "checkin/verify.html",
+        {
+            "point": point,
+            "form": form,
+            "phone": pending["phone"],
+            "debug_code": request.session.get(DEBUG_CODE) if settings.DEBUG else None,
+        },
+    )
+
+
+def _complete(request: HttpRequest, token: str, point: CheckinPoint) -> HttpResponse:
+    """The phone is proven: match or register the courier, then record the check-in."""
+    pending = request.session.pop(PENDING)
+    request.session.pop(DEBUG_CODE, None)
+    campaign = Campaign.objects.current()
+    if campaign is None:
+        return redirect("checkin:start", token=token)
+    try:
+        courier, _created = find_or_register(
+            pending["phone"],
+            name=pending["name"],
+            town=Town.objects.get(pk=pending["work_town"]),
+            brand=Brand.objects.filter(pk=pending["brand"]).first(),
+            outlet=Outlet.objects.select_related("enterprise__brand")
+            .filter(pk=pending["outlet"])
+            .first(),
+            political_status=pending["political_status"],
+            workplace=pending["workplace"],
+        )
+    except ValidationError as problem:
+        messages.error(request, "登记信息有误：" + "；".join(problem.messages))
+        return redirect("checkin:start", token=token)
+    identity.sign_in(request, courier)
+    outcome = check_in(
+        courier,
+        point,
+        campaign,
+        interests=pending["interests"],
+        sensitive_consent=pending["sensitive"],
+    )
+    if outcome.status == "already" and outcome.checkin.point_id != point.pk:
+        return redirect("checkin:start", token=token)  # offers to move the registration
+    return redirect("checkin:done", token=token)
+
+
+@require_POST
+def checkin_move(request: HttpRequest, token: str) -> HttpResponse:
+    point = point_from_token(token)
+    if point is None:
+        return _bad_token(request)
+    courier, campaign = identity.current_courier(request), Campaign.objects.current()
+    if courier is None or campaign is None:
+        return redirect("checkin:start", token=token)
+    current = existing_checkin(courier, campaign)
+    outcome = check_in(
+        courier,
+        point,
+        campaign,
+        move=True,
+        interests=current.interests if current else [],
+        sensitive_consent=False,
+    )
+    if outcome.status == "moved":
+        messages.success(request, f"已改到“{point.name}”报到。")
+    return redirect("checkin:done", token=token)
+
+
+def checkin_done(request: HttpRequest, token: str) -> HttpResponse:
+    point = point_from_token(token)
+    if point is None:
+        return _bad_token(request)
+    courier = identity.current_courier(request)
+    campaign = Campaign.objects.current()
+    checkin = existing_checkin(courier, campaign) if courier and campaign else None
+    if checkin is None:
+        return redirect("checkin:start", token=token)
+    return render(
+        request,
+        "checkin/done.html",
+        {
+            "courier": courier,
+            "checkin": checkin,
+            "point": point,
+            "stations": nearest_stations(point),
+        },
+    )
+
+
+def nearest_stations(point: CheckinPoint, count: int = 3) -> list[tuple[Station, str]]:
+    """The open stations nearest the point (by its coordinates, else in its town)."""
+    from stations import geo
+
+    stations = Station.objects.active().for_finder()
+    now = timezone.localtime()
+    if point.latitude is None:
+        stations = stations.filter(town=point.town)
+    found = []
+    for station in stations:
+        if not station.status(now).is_open:
+            continue
+        distance = (
+            station.distance_from(point.latitude, point.longitude)
+            if point.latitude is not None
+            else 0
+        )
+        found.append((distance, station))
+    found.sort(key=lambda pair: pair[0])
+    return [
+        (s, geo.format_distance(d) if point.latitude is not None else "") for d, s in found[:count]
+    ]
+
+
+# --- the courier's own page -----------------------------------------------------------------
+
+
+@identity.courier_required
+def me(request: HttpRequest) -> HttpResponse:
+    courier = identity.current_courier(request)
+    checkins = CheckIn.objects.filter(courier=courier).select_related("point__town", "campaign")
+    return render(request, "checkin/me.html", {"courier": courier, "checkins": checkins})
+
+
+class ContactForm(forms.ModelForm):
+    class Meta:
+        model = Courier
+        fields = ["name", "work_town", "brand"]
+        labels = {"name": "姓名", "work_town": "工作街镇", "brand": "快递品牌"}
+
+
+@identity.courier_required
+def me_edit(request: HttpRequest) -> HttpResponse:
+    courier = identity.current_courier(request)
+    form = ContactForm(request.POST or None, instance=courier)
+    if request.method == "POST" and form.is_valid():
+        if form.cleaned_data["brand"] != courier.brand:
+            courier.enterprise = courier.outlet = None  # their outlet was the old brand's
+        form.save()
+        messages.success(request, "已保存。")
+        return redirect("me")
+    return render(request, "checkin/me_edit.html", {"form": form, "courier": courier})
+
+
+def me_signin(request: HttpRequest) -> HttpResponse:
+    """Sign in again (on another phone) with phone and code."""
+    if request.method == "POST" and "code" in request.POST:
+        phone = request.session.get("signin_phone", "")
+        form = CodeForm(request.POST)
+        if phone and form.is_valid():
+            try:
+                otp.verify_code(phone, form.cleaned_data["code"])
+            except otp.CodeError as problem:
+                form.add_error("code", str(problem))
+            else:
+                courier = Courier.objects.filter(phone=phone).first()
+                request.session.pop("signin_phone", None)
+                if courier is not None:
+                    identity.sign_in(request, courier)
+                    return redirect(_safe_next(request) or reverse("me"))
+        return render(
+            request,
+            "checkin/signin.html",
+            {
+                "code_form": form,
+                "phone": phone,
+                "debug_code": request.session.get(DEBUG_CODE) if settings.DEBUG else None,
+            },
+        )
+    form = PhoneForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        phone = form.cleaned_data["phone"]
+        if not Courier.objects.filter(phone=phone).exists():
+            form.add_error("phone", "这个手机号还没有报到，请先扫描报到点的二维码报到。")
+        elif _send_code(request, phone):
+            request.session["signin_phone"] = phone
+            return render(
+                request,
+                "checkin/signin.html",
+                {
+                    "code_form": CodeForm(),
+                    "phone": phone,
+                    "debug_code": request.session.get(DEBUG_CODE) if settings.DEBUG else None,
+                },
+            )
+    return render(request, "checkin/signin.html", {"form": form})
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.GET.get("next", "")
+    return target if target.startswith("/") and not target.startswith("//") else ""
+
+
+@require_POST
+def me_signout(request: HttpRequest) -> HttpResponse:
+    identity.sign_out(request)
+    messages.success(request, "已退出。")
+    return redirect("home")
