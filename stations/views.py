@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from couriers import identity
 from couriers.models import Town
 from stations import devices, geo, hours
 from stations.models import Service, Station, StationVisit, StatusReport
@@ -200,7 +201,8 @@ def scan(request: HttpRequest, pk: int) -> HttpResponse:
         station=station, device=device, visited_at__gte=now - VISIT_DEDUP
     ).exists()
     if not seen:
-        StationVisit.objects.create(station=station, device=device, visited_at=now)
+        StationVisit.objects.create(station=station, device=device, visited_at=now,
+                                    courier=identity.current_courier(request))
         messages.success(request, f"欢迎来到{station.name}，歇歇脚吧！")
     return devices.remember_device(request, redirect("stations:detail", pk=pk))
 
