@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import hmac
+import math
 import secrets
 
 from django.conf import settings
@@ -41,7 +42,7 @@ def _hash(phone: str, code: str) -> str:
 def _check_lock(phone: str, now: datetime.datetime) -> None:
     lock = PhoneLock.objects.filter(phone=phone, locked_until__gt=now).first()
     if lock:
-        minutes = max(1, int((lock.locked_until - now).total_seconds() // 60))
+        minutes = max(1, math.ceil((lock.locked_until - now).total_seconds() / 60))
         raise CodeError(f"验证码输错次数太多，该手机号已锁定，请 {minutes} 分钟后再试。")
 
 

@@ -51,7 +51,9 @@ def find_or_register(
             note = f"自填网点：{workplace}"
             if note not in courier.notes:
                 courier.notes = f"{courier.notes}\n{note}".strip()
-        courier.full_clean()
+        # Uniqueness is left to the database (the IntegrityError below), so a phone registered
+        # by another request a moment ago is not a validation error.
+        courier.full_clean(validate_unique=False, validate_constraints=False)
         try:
             with transaction.atomic():
                 courier.save()

@@ -277,6 +277,7 @@ class CampaignAdmin(admin.ModelAdmin):
 @admin.register(CheckinPoint)
 class CheckinPointAdmin(SheetImportMixin, TownScopedAdmin):
     import_kind = ImportJob.Kind.CHECKIN_POINTS
+    ordering = ("town__sort_order", "name")
     list_display = (
         "name",
         "kind",
@@ -360,7 +361,7 @@ class CheckinPointAdmin(SheetImportMixin, TownScopedAdmin):
         for point in points:
             towns.setdefault(point.town.name, [0, 0])
             towns[point.town.name][0] += point.n
-            towns[point.town.name][1] += point.target
+            towns[point.town.name][1] += point.target if point.is_active else 0
         checkins = CheckIn.objects.for_user(request.user).filter(campaign=campaign)
         by_day = list(
             checkins.annotate(day=TruncDate("created_at"))
@@ -384,7 +385,7 @@ class CheckinPointAdmin(SheetImportMixin, TownScopedAdmin):
                 for name, (n, target) in towns.items()
             ],
             "total": sum(p.n for p in points),
-            "target": sum(p.target for p in points),
+            "target": sum(p.target for p in points if p.is_active),
         }
         return TemplateResponse(request, "admin/stations/checkin_progress.html", context)
 
@@ -450,6 +451,8 @@ class CheckInAdmin(ExportMixin, TownScopedAdmin):
     def get_search_results(self, request, queryset, search_term):
         from couriers.validators import normalize_phone
 
+        if not search_term.strip():
+            return queryset, False
         try:  # a whole phone number finds the courier's check-in through the index
             return queryset.filter(courier__phone=normalize_phone(search_term)), False
         except ValidationError:

@@ -41,7 +41,7 @@ class Outcome:
 def existing_checkin(courier: Courier, campaign: Campaign) -> CheckIn | None:
     return (
         CheckIn.objects.filter(courier=courier, campaign=campaign)
-        .select_related("point__town")
+        .select_related("point__town", "campaign")
         .first()
     )
 

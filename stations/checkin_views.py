@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from couriers import identity, otp
@@ -248,12 +249,14 @@ def checkin_move(request: HttpRequest, token: str) -> HttpResponse:
     if courier is None or campaign is None:
         return redirect("checkin:start", token=token)
     current = existing_checkin(courier, campaign)
+    if current is None:  # nothing to move: register through the form and its consent
+        return redirect("checkin:start", token=token)
     outcome = check_in(
         courier,
         point,
         campaign,
         move=True,
-        interests=current.interests if current else [],
+        interests=current.interests,
         sensitive_consent=False,
     )
     if outcome.status == "moved":
@@ -326,10 +329,11 @@ class ContactForm(forms.ModelForm):
 @identity.courier_required
 def me_edit(request: HttpRequest) -> HttpResponse:
     courier = identity.current_courier(request)
+    old_brand_id = courier.brand_id
+    if request.method == "POST" and request.POST.get("brand", "") != str(old_brand_id or ""):
+        courier.enterprise = courier.outlet = None  # their outlet belonged to the old brand
     form = ContactForm(request.POST or None, instance=courier)
     if request.method == "POST" and form.is_valid():
-        if form.cleaned_data["brand"] != courier.brand:
-            courier.enterprise = courier.outlet = None  # their outlet was the old brand's
         form.save()
         messages.success(request, "已保存。")
         return redirect("me")
@@ -382,7 +386,10 @@ def me_signin(request: HttpRequest) -> HttpResponse:
 
 def _safe_next(request: HttpRequest) -> str:
     target = request.GET.get("next", "")
-    return target if target.startswith("/") and not target.startswith("//") else ""
+    safe = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if safe and target.startswith("/") else ""
 
 
 @require_POST

@@ -201,8 +201,12 @@ def scan(request: HttpRequest, pk: int) -> HttpResponse:
         station=station, device=device, visited_at__gte=now - VISIT_DEDUP
     ).exists()
     if not seen:
-        StationVisit.objects.create(station=station, device=device, visited_at=now,
-                                    courier=identity.current_courier(request))
+        StationVisit.objects.create(
+            station=station,
+            device=device,
+            visited_at=now,
+            courier=identity.current_courier(request),
+        )
         messages.success(request, f"欢迎来到{station.name}，歇歇脚吧！")
     return devices.remember_device(request, redirect("stations:detail", pk=pk))
 
