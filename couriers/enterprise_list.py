@@ -11,10 +11,9 @@ import dataclasses
 
 from couriers import validators
 from couriers.models import Enterprise, Outlet
+from couriers.references import References
 from couriers.scoping import ALL_TOWNS
 from couriers.sheet_import import Column, ImportReport, Record, SheetImporter
-from couriers.survey import References
-from couriers.towns import short_name
 
 COLUMNS = [
     Column(
@@ -62,7 +61,6 @@ COLUMNS = [
     Column("outlet_address", "网点地址", max_length=200),
 ]
 ENTERPRISE_FIELDS = ["brand", "credit_code", "town", "address", "contact_person", "contact_phone"]
-STATUS_LABELS = {"new": "新增", "updated": "更新", "unchanged": "无变化"}
 
 
 @dataclasses.dataclass
@@ -87,23 +85,16 @@ class EnterpriseListImporter(SheetImporter):
         self.enterprise_rows: dict[str, int] = {}
         self.outlet_rows: dict[tuple[str, str], int] = {}
 
-    def plan(self, records: list[Record], report: ImportReport) -> ListPlan:
-        plan = ListPlan()
-        for record in records:
-            statuses = self._plan_row(record, report, plan)
-            for status in statuses:
-                setattr(report, status, getattr(report, status) + 1)
-            if statuses:
-                self.preview(record, report, "、".join(STATUS_LABELS[s] for s in statuses))
-        return plan
+    def new_plan(self, records: list[Record], report: ImportReport) -> ListPlan:
+        return ListPlan()
 
-    def _plan_row(self, record: Record, report: ImportReport, plan: ListPlan) -> list[str]:
+    def plan_row(self, record: Record, report: ImportReport, plan: ListPlan) -> list[str]:
         values = record.values
-        town = self._town(record, "town", report)
-        outlet_town = self._town(record, "outlet_town", report) or town
+        town = self.town_of(record, "town", report)
+        outlet_town = self.town_of(record, "outlet_town", report) or town
         brand = None
         if values.get("brand"):
-            brand = self.refs.brands.get("".join(values["brand"].split()).casefold())
+            brand = self.refs.brand(values["brand"])
             if brand is None:
                 self.fail(record, "brand", report, "无法识别的快递品牌")
         name = values.get("enterprise")
@@ -170,17 +161,9 @@ class EnterpriseListImporter(SheetImporter):
         if not self._may_edit(town.pk):
             self.fail(record, "outlet_town", report, "只能导入本街镇的网点")
             return None
-        community = None
-        if values.get("outlet_community"):
-            found = [
-                c
-                for c in self.refs.communities.get(values["outlet_community"], [])
-                if c.town_id == town.pk
-            ]
-            if not found:
-                self.fail(record, "outlet_community", report, f"{town.name}没有这个村居委")
-                return None
-            community = found[0]
+        community = self.community_of(record, "outlet_community", town, report)
+        if record.failed:
+            return None
         outlet = self.outlets.get((enterprise.pk, name)) if enterprise.pk else None
         wanted = {
             "town": town,
@@ -198,15 +181,6 @@ class EnterpriseListImporter(SheetImporter):
             plan.updated_outlets.append(outlet)
             return "updated"
         return "unchanged"
-
-    def _town(self, record: Record, key: str, report: ImportReport):
-        name = record.values.get(key)
-        if not name:
-            return None
-        town = self.refs.towns.get(name) or self.refs.towns.get(short_name(name))
-        if town is None:
-            self.fail(record, key, report, "不是奉贤区的街镇")
-        return town
 
     def _may_edit(self, town_id: int) -> bool:
         return self.town_id is ALL_TOWNS or town_id == self.town_id

@@ -36,6 +36,7 @@ HEADER_SEARCH_ROWS = 10
 PREVIEW_ROWS = 20
 RAW_KEPT_ROWS = 200  # rows whose typed text is kept for the preview
 CHUNK_ROWS = 2000
+STATUS_LABELS = {"new": "新增", "updated": "更新", "unchanged": "无变化"}
 ProgressCallback = Callable[[int, int], None]
 
 
@@ -332,6 +333,29 @@ class SheetImporter:
             else:
                 first_row[value] = record.row
 
+    def town_of(self, record: Record, key: str, report: ImportReport, outside_scope: str = ""):
+        """The town a cell names (with or without 镇/街道); unknown is a row error, and so is
+        another town than the user's when `outside_scope` gives the message."""
+        name = record.values.get(key)
+        if not name:
+            return None
+        town = self.refs.town(name)
+        if town is None:
+            self.fail(record, key, report, "不是奉贤区的街镇")
+        elif outside_scope and self.town_id is not ALL_TOWNS and town.pk != self.town_id:
+            self.fail(record, key, report, outside_scope)
+        return town
+
+    def community_of(self, record: Record, key: str, town, report: ImportReport):
+        """The village or residents' committee a cell names within `town`."""
+        name = record.values.get(key)
+        if not name or town is None:
+            return None
+        community = self.refs.community_in(name, town)
+        if community is None:
+            self.fail(record, key, report, f"{town.name}没有这个村居委")
+        return community
+
     def preview(self, record: Record, report: ImportReport, status: str) -> None:
         """Add a row to the report's preview: what will happen, then the cells as typed."""
         if len(report.preview) < PREVIEW_ROWS:
@@ -349,6 +373,25 @@ class SheetImporter:
         """Load what checking the rows needs (reference maps); called once per run."""
 
     def plan(self, records: list[Record], report: ImportReport) -> Any:
+        """Plan a chunk: each row's outcome is counted and the first rows are previewed."""
+        plan = self.new_plan(records, report)
+        for record in records:
+            statuses = self.plan_row(record, report, plan)
+            if isinstance(statuses, str):
+                statuses = [statuses]
+            for status in statuses or ():
+                setattr(report, status, getattr(report, status) + 1)
+            if statuses:
+                self.preview(record, report, "、".join(STATUS_LABELS[s] for s in statuses))
+        return plan
+
+    def new_plan(self, records: list[Record], report: ImportReport) -> Any:
+        """An empty plan for a chunk (and whatever lookups the chunk's rows need)."""
+        raise NotImplementedError
+
+    def plan_row(self, record: Record, report: ImportReport, plan: Any) -> str | list[str] | None:
+        """ "new", "updated", "unchanged" (or several, for a row that holds two records), or
+        None when the row has errors."""
         raise NotImplementedError
 
     def write(self, plan: Any) -> None:

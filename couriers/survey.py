@@ -21,17 +21,11 @@ from django.utils import timezone
 from couriers import cell_values, validators
 from couriers.masking import mask_id_number, mask_phone
 from couriers.models import (
-    Brand,
-    Community,
     Courier,
-    Enterprise,
-    Outlet,
-    PartyOrganization,
-    Town,
 )
+from couriers.references import References
 from couriers.scoping import ALL_TOWNS
 from couriers.sheet_import import Column, ImportReport, Record, SheetImporter, chunked
-from couriers.towns import short_name
 
 # The survey's columns, in the template's order. The export uses the same headers, so an
 # export can be imported again.
@@ -170,7 +164,6 @@ REFERENCE_FIELDS = [
 YES_NO_FIELDS = {"is_mobile_party_member", "is_business_backbone"}
 # Attribute names compared to decide whether an existing courier changed.
 COMPARED_FIELDS = [*PLAIN_FIELDS, *(f"{name}_id" for name in REFERENCE_FIELDS)]
-STATUS_LABELS = {"new": "新增", "updated": "更新", "unchanged": "无变化"}
 
 
 @dataclasses.dataclass
@@ -178,35 +171,6 @@ class SurveyPlan:
     new: list[Courier] = dataclasses.field(default_factory=list)
     updated: list[Courier] = dataclasses.field(default_factory=list)
     changed_fields: set[str] = dataclasses.field(default_factory=set)
-
-
-class References:
-    """Every town, brand, enterprise, outlet, community and party organisation in memory:
-    rows are resolved without a query each. Lookups are limited to what the user may see."""
-
-    def __init__(self, town_id):
-        def visible(qs):
-            return qs if town_id is ALL_TOWNS else qs.in_town(town_id)
-
-        self.towns = {}
-        for town in Town.objects.all():
-            self.towns[town.name] = self.towns[town.short_name] = town
-        self.brands = {}
-        for brand in Brand.objects.all():
-            for key in brand.match_keys():
-                self.brands[key] = brand
-        self.enterprises = {e.name: e for e in visible(Enterprise.objects.select_related("brand"))}
-        self.outlets: dict[str, list[Outlet]] = {}
-        for outlet in visible(Outlet.objects.select_related("enterprise__brand", "town")):
-            self.outlets.setdefault(outlet.name, []).append(outlet)
-        self.communities: dict[str, list[Community]] = {}
-        for community in visible(Community.objects.select_related("town")):
-            self.communities.setdefault(community.name, []).append(community)
-            self.communities.setdefault(str(community), []).append(community)
-        self.organizations = {o.name: o for o in visible(PartyOrganization.objects.all())}
-        # For the model's clean() on existing couriers: related objects by id, whatever town.
-        self.outlet_by_id = {o.pk: o for group in self.outlets.values() for o in group}
-        self.enterprise_by_id = {e.pk: e for e in self.enterprises.values()}
 
 
 class CourierSurveyImporter(SheetImporter):
@@ -219,21 +183,14 @@ class CourierSurveyImporter(SheetImporter):
         self.refs = References(self.town_id)
         self.now = timezone.now()
 
-    def plan(self, records: list[Record], report: ImportReport) -> SurveyPlan:
+    def new_plan(self, records: list[Record], report: ImportReport) -> SurveyPlan:
         self.duplicates(records, "phone", report, "手机号码")
         self.duplicates(records, "id_number", report, "身份证号码")
-        existing = self._existing([r.values["phone"] for r in records if r.values.get("phone")])
-        id_owners = self._id_owners(
-            [r.values["id_number"] for r in records if r.values.get("id_number")]
-        )
-        plan = SurveyPlan()
-        for record in records:
-            status = self._plan_row(record, existing, id_owners, report, plan)
-            if status is None:
-                continue
-            setattr(report, status, getattr(report, status) + 1)
-            self.preview(record, report, STATUS_LABELS[status])
-        return plan
+        phones = [r.values["phone"] for r in records if r.values.get("phone")]
+        self.existing = self._existing(phones)
+        id_numbers = [r.values["id_number"] for r in records if r.values.get("id_number")]
+        self.id_owners = self._id_owners(id_numbers)
+        return SurveyPlan()
 
     def _existing(self, phones: list[str]) -> dict[str, Courier]:
         found: dict[str, Courier] = {}
@@ -250,20 +207,20 @@ class CourierSurveyImporter(SheetImporter):
             )
         return owners
 
-    def _plan_row(self, record, existing, id_owners, report, plan) -> str | None:
+    def plan_row(self, record: Record, report: ImportReport, plan: SurveyPlan) -> str | None:
         values = record.values
         resolved = self._resolve(record, report)
-        town = resolved.get("work_town")
         phone = values.get("phone")
-        courier = existing.get(phone)
-        if self.town_id is not ALL_TOWNS:
-            if town is not None and town.pk != self.town_id:
-                self.fail(record, "work_town", report, "只能导入本街镇的人员")
-            if courier is not None and courier.work_town_id != self.town_id:
-                self.fail(record, "phone", report, "该手机号码已登记在其他街镇，不能覆盖")
+        courier = self.existing.get(phone)
+        if (
+            self.town_id is not ALL_TOWNS
+            and courier is not None
+            and courier.work_town_id != self.town_id
+        ):
+            self.fail(record, "phone", report, "该手机号码已登记在其他街镇，不能覆盖")
         id_number = values.get("id_number")
-        if id_number and phone and id_owners.get(id_number, phone) != phone:
-            owner = mask_phone(id_owners[id_number])
+        if id_number and phone and self.id_owners.get(id_number, phone) != phone:
+            owner = mask_phone(self.id_owners[id_number])
             self.fail(record, "id_number", report, f"该身份证号码已登记在 {owner} 名下")
         if record.failed or not phone:
             return None
@@ -301,15 +258,9 @@ class CourierSurveyImporter(SheetImporter):
         def fail(key: str, message: str) -> None:
             self.fail(record, key, report, message)
 
-        if values.get("work_town"):
-            town = refs.towns.get(values["work_town"]) or refs.towns.get(
-                short_name(values["work_town"])
-            )
-            if town is None:
-                fail("work_town", "不是奉贤区的街镇")
-            resolved["work_town"] = town
+        resolved["work_town"] = self.town_of(record, "work_town", report, "只能导入本街镇的人员")
         if values.get("brand"):
-            brand = refs.brands.get("".join(values["brand"].split()).casefold())
+            brand = refs.brand(values["brand"])
             if brand is None:
                 fail("brand", "无法识别的快递品牌")
             resolved["brand"] = brand

@@ -6,10 +6,9 @@ from __future__ import annotations
 import dataclasses
 
 from couriers import cell_values
+from couriers.references import References
 from couriers.scoping import ALL_TOWNS
 from couriers.sheet_import import Column, ImportReport, Record, SheetImporter
-from couriers.survey import References
-from couriers.towns import short_name
 from stations import geo
 from stations.models import CheckinPoint
 
@@ -84,38 +83,13 @@ class PointListImporter(SheetImporter):
         self.points = {(p.town_id, p.name): p for p in CheckinPoint.objects.all()}
         self.seen: dict = {}
 
-    def plan(self, records: list[Record], report: ImportReport) -> PointPlan:
-        plan = PointPlan()
-        for record in records:
-            status = self._plan_row(record, report, plan)
-            if status:
-                setattr(report, status, getattr(report, status) + 1)
-                self.preview(
-                    record,
-                    report,
-                    {"new": "新增", "updated": "更新", "unchanged": "无变化"}[status],
-                )
-        return plan
+    def new_plan(self, records: list[Record], report: ImportReport) -> PointPlan:
+        return PointPlan()
 
-    def _plan_row(self, record: Record, report: ImportReport, plan: PointPlan) -> str | None:
-        values, town, community = record.values, None, None
-        if values.get("town"):
-            town = self.refs.towns.get(values["town"]) or self.refs.towns.get(
-                short_name(values["town"])
-            )
-            if town is None:
-                self.fail(record, "town", report, "不是奉贤区的街镇")
-            elif self.town_id is not ALL_TOWNS and town.pk != self.town_id:
-                self.fail(record, "town", report, "只能导入本街镇的报到点")
-        if values.get("community") and town is not None:
-            found = [
-                c
-                for c in self.refs.communities.get(values["community"], [])
-                if c.town_id == town.pk
-            ]
-            if not found:
-                self.fail(record, "community", report, f"{town.name}没有这个村居委")
-            community = found[0] if found else None
+    def plan_row(self, record: Record, report: ImportReport, plan: PointPlan) -> str | None:
+        values = record.values
+        town = self.town_of(record, "town", report, "只能导入本街镇的报到点")
+        community = self.community_of(record, "community", town, report)
         if town is not None and values.get("name"):
             key = (town.pk, values["name"])
             if key in self.seen:

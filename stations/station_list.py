@@ -8,10 +8,9 @@ import datetime
 import re
 
 from couriers import cell_values
+from couriers.references import References
 from couriers.scoping import ALL_TOWNS
 from couriers.sheet_import import Column, ImportReport, Record, SheetImporter
-from couriers.survey import References
-from couriers.towns import short_name
 from stations import geo
 from stations.hours import WEEKDAYS
 from stations.models import OpeningHours, Service, Station
@@ -191,45 +190,18 @@ class StationListImporter(SheetImporter):
     def start(self, report: ImportReport) -> None:
         self.refs = References(ALL_TOWNS)
         self.services = {s.name: s for s in Service.objects.all()}
+        self._seen: dict = {}
         self.stations = {
             (s.town_id, s.name): s for s in Station.objects.prefetch_related("services", "hours")
         }
 
-    def plan(self, records: list[Record], report: ImportReport) -> StationPlan:
-        plan = StationPlan()
-        self._seen: dict = getattr(self, "_seen", {})
-        for record in records:
-            status = self._plan_row(record, report, plan)
-            if status:
-                setattr(report, status, getattr(report, status) + 1)
-                self.preview(
-                    record,
-                    report,
-                    {"new": "新增", "updated": "更新", "unchanged": "无变化"}[status],
-                )
-        return plan
+    def new_plan(self, records: list[Record], report: ImportReport) -> StationPlan:
+        return StationPlan()
 
-    def _plan_row(self, record: Record, report: ImportReport, plan: StationPlan) -> str | None:
+    def plan_row(self, record: Record, report: ImportReport, plan: StationPlan) -> str | None:
         values = record.values
-        town = None
-        if values.get("town"):
-            town = self.refs.towns.get(values["town"]) or self.refs.towns.get(
-                short_name(values["town"])
-            )
-            if town is None:
-                self.fail(record, "town", report, "不是奉贤区的街镇")
-            elif self.town_id is not ALL_TOWNS and town.pk != self.town_id:
-                self.fail(record, "town", report, "只能导入本街镇的站点")
-        community = None
-        if values.get("community") and town is not None:
-            found = [
-                c
-                for c in self.refs.communities.get(values["community"], [])
-                if c.town_id == town.pk
-            ]
-            if not found:
-                self.fail(record, "community", report, f"{town.name}没有这个村居委")
-            community = found[0] if found else None
+        town = self.town_of(record, "town", report, "只能导入本街镇的站点")
+        community = self.community_of(record, "community", town, report)
         position = values.get("coordinates")
         if position is None and values.get("latitude") is not None:
             lat, lng = values["latitude"], values.get("longitude")
