@@ -368,6 +368,9 @@ class Courier(models.Model):
         default=EmploymentStatus.ACTIVE,
     )
     notes = models.TextField(_("备注"), blank=True)
+    show_on_leaderboard = models.BooleanField(
+        _("出现在积分榜"), default=True, help_text=_("小哥可在“我的”页面选择不出现在公开积分榜")
+    )
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 

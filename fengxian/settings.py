@@ -197,6 +197,14 @@ if not DEBUG and SMS_BACKEND.endswith("ConsoleBackend") and not env.bool("SMS_CO
         "SMS_HTTP_URL、SMS_HTTP_TOKEN）；确需在控制台输出验证码请设 SMS_CONSOLE_OK=True。"
     )
 
+# --- Points and photo reports ---------------------------------------------------------------
+# Caps per category and calendar month: photo reports earn at most this many points a month.
+POINTS_MONTHLY_CAPS = {"photo": env.int("POINTS_PHOTO_MONTHLY_CAP", default=30)}
+PHOTO_REPORT_POINTS = env.int("PHOTO_REPORT_POINTS", default=5)
+PHOTO_REPORT_ACCEPT_DAYS = env.int("PHOTO_REPORT_ACCEPT_DAYS", default=3)
+PHOTO_MAX_BYTES = 10 * 1024 * 1024
+PHOTO_MAX_PIXELS = 40_000_000
+
 # --- Portal ---------------------------------------------------------------------------------
 # Map tiles for the station map; empty hides the map (the list always works).
 MAP_TILE_URL = env.str("MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from activities import views as activity_views
 from fengxian import views
 from stations import checkin_views
 
@@ -13,7 +14,9 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("stations/", include("stations.urls")),
     path("checkin/", include("stations.checkin_urls")),
-    path("me/", checkin_views.me, name="me"),
+    path("", include("activities.urls")),
+    path("me/", activity_views.me, name="me"),
+    path("me/leaderboard/", activity_views.me_leaderboard, name="me_leaderboard"),
     path("me/edit/", checkin_views.me_edit, name="me_edit"),
     path("me/signin/", checkin_views.me_signin, name="me_signin"),
     path("me/signout/", checkin_views.me_signout, name="me_signout"),

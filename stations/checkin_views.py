@@ -19,7 +19,7 @@ from couriers.registration import find_or_register
 from couriers.validators import normalize_phone
 from stations import devices
 from stations.checkin import check_in, existing_checkin, point_from_token
-from stations.models import Campaign, CheckIn, CheckinPoint, SixI, Station
+from stations.models import Campaign, CheckinPoint, SixI, Station
 
 PENDING = "checkin_pending"
 DEBUG_CODE = "debug_code"
@@ -310,13 +310,6 @@ def nearest_stations(point: CheckinPoint, count: int = 3) -> list[tuple[Station,
 
 
 # --- the courier's own page -----------------------------------------------------------------
-
-
-@identity.courier_required
-def me(request: HttpRequest) -> HttpResponse:
-    courier = identity.current_courier(request)
-    checkins = CheckIn.objects.filter(courier=courier).select_related("point__town", "campaign")
-    return render(request, "checkin/me.html", {"courier": courier, "checkins": checkins})
 
 
 class ContactForm(forms.ModelForm):

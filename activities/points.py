@@ -1,0 +1,108 @@
+"""The points ledger: awarding (within monthly caps), reversing, balances.
+
+Entries are only ever added. A correction is a reversing entry pointing at the original, with
+its own reason; a balance is the sum of a courier's entries.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from activities.models import PointsEntry
+from couriers.models import Courier
+
+
+class PointsError(Exception):
+    pass
+
+
+def balance(courier: Courier) -> int:
+    return PointsEntry.objects.filter(courier=courier).aggregate(total=Sum("amount"))["total"] or 0
+
+
+def _month_start(moment: datetime.datetime) -> datetime.datetime:
+    local = timezone.localtime(moment)
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def award(
+    courier: Courier,
+    amount: int,
+    reason: str,
+    source: str,
+    *,
+    source_id: int | None = None,
+    by=None,
+    at: datetime.datetime | None = None,
+) -> PointsEntry | None:
+    """Add points; a category with a monthly cap (POINTS_MONTHLY_CAPS) gets only what is left
+    this month. Returns the entry, or None when the cap leaves nothing. A source record is paid
+    once, however often this is called for it."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        Courier.objects.select_for_update().filter(pk=courier.pk).first()  # caps: one at a time
+        cap = settings.POINTS_MONTHLY_CAPS.get(source)
+        if cap is not None and amount > 0:
+            used = (
+                PointsEntry.objects.filter(
+                    courier=courier, source=source, created_at__gte=_month_start(at)
+                ).aggregate(total=Sum("amount"))["total"]
+                or 0
+            )
+            amount = min(amount, max(cap - used, 0))
+            if amount == 0:
+                return None
+        try:
+            with transaction.atomic():
+                return PointsEntry.objects.create(
+                    courier=courier,
+                    amount=amount,
+                    reason=reason,
+                    source=source,
+                    source_id=source_id,
+                    created_by=by,
+                    created_at=at,
+                )
+        except IntegrityError:
+            return PointsEntry.objects.get(
+                source=source, source_id=source_id, reverses__isnull=True
+            )
+
+
+def reverse(entry: PointsEntry, reason: str, by) -> PointsEntry:
+    """Cancel an entry with an opposite one; an entry is reversed at most once."""
+    if not reason.strip():
+        raise PointsError("冲正必须填写原因。")
+    if entry.reverses_id is not None:
+        raise PointsError("冲正记录本身不能再冲正。")
+    with transaction.atomic():
+        if PointsEntry.objects.filter(reverses=entry).exists():
+            raise PointsError("这条记录已经冲正过了。")
+        return PointsEntry.objects.create(
+            courier=entry.courier,
+            amount=-entry.amount,
+            reason=f"冲正：{reason.strip()}",
+            source=entry.source,
+            reverses=entry,
+            created_by=by,
+        )
+
+
+def adjust(courier: Courier, amount: int, reason: str, by) -> PointsEntry:
+    """A manual adjustment by staff: the reason is required."""
+    if not reason.strip():
+        raise PointsError("人工调整必须填写原因。")
+    if amount == 0:
+        raise PointsError("调整的积分不能为 0。")
+    return PointsEntry.objects.create(
+        courier=courier,
+        amount=amount,
+        reason=reason.strip(),
+        source=PointsEntry.Source.MANUAL,
+        created_by=by,
+    )

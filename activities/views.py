@@ -1,0 +1,238 @@
+"""Public pages for 6I posts, the leaderboard and 拍贤城, and the courier's own page."""
+
+from __future__ import annotations
+
+import datetime
+
+from django import forms
+from django.contrib import messages
+from django.db.models import Sum
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from activities import points
+from activities.claims import ClaimRefused, claim, withdraw
+from activities.models import Claim, PhotoReport, PointsEntry, VolunteerPost
+from activities.photos import clean_photo
+from couriers import identity
+from couriers.masking import mask_name
+from couriers.models import Town
+from stations.models import CheckIn, SixI
+
+
+class PostFilter(forms.Form):
+    category = forms.ChoiceField(
+        choices=[("", "全部类别"), *SixI.choices], required=False, label="类别"
+    )
+    town = forms.ModelChoiceField(
+        Town.objects.all(), required=False, label="街镇", empty_label="全部街镇"
+    )
+
+
+def post_list(request: HttpRequest) -> HttpResponse:
+    form = PostFilter(request.GET or None)
+    posts = VolunteerPost.objects.active().with_claim_counts().select_related("town", "community")
+    if form.is_bound:
+        form.is_valid()
+        data = form.cleaned_data
+        if data.get("category"):
+            posts = posts.filter(category=data["category"])
+        if data.get("town"):
+            posts = posts.filter(town=data["town"])
+    return render(
+        request,
+        "activities/posts.html",
+        {"form": form, "posts": posts, "query": request.GET.urlencode()},
+    )
+
+
+def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    post = get_object_or_404(
+        VolunteerPost.objects.active()
+        .with_claim_counts()
+        .select_related("town", "community", "checkin_point"),
+        pk=pk,
+    )
+    courier = identity.current_courier(request)
+    mine = (
+        courier
+        and Claim.objects.filter(post=post, courier=courier, status=Claim.Status.ACTIVE).exists()
+    )
+    return render(
+        request,
+        "activities/post.html",
+        {
+            "post": post,
+            "courier": courier,
+            "mine": mine,
+            "left": post.places_left,
+        },
+    )
+
+
+@require_POST
+@identity.courier_required
+def post_claim(request: HttpRequest, pk: int) -> HttpResponse:
+    post = get_object_or_404(VolunteerPost.objects.active(), pk=pk)
+    try:
+        claim(post, identity.current_courier(request))
+    except ClaimRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, f"已认领“{post.title}”，感谢你的志愿服务！")
+    return redirect("activities:post", pk=pk)
+
+
+@require_POST
+@identity.courier_required
+def post_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    post = get_object_or_404(VolunteerPost, pk=pk)
+    if withdraw(post, identity.current_courier(request)):
+        messages.success(request, "已退出这个岗位。")
+    return redirect("activities:post", pk=pk)
+
+
+# --- the leaderboard ---------------------------------------------------------------------------
+
+
+def leaderboard(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    try:
+        month = datetime.date.fromisoformat(request.GET.get("month", "") + "-01")
+    except ValueError:
+        month = today.replace(day=1)
+    next_month = (month + datetime.timedelta(days=32)).replace(day=1)
+    tz = timezone.get_current_timezone()
+    start = datetime.datetime.combine(month, datetime.time(), tz)
+    end = datetime.datetime.combine(next_month, datetime.time(), tz)
+    town = Town.objects.filter(pk=request.GET.get("town") or None).first()
+    rows = PointsEntry.objects.filter(
+        created_at__gte=start, created_at__lt=end, courier__show_on_leaderboard=True
+    )
+    if town:
+        rows = rows.filter(courier__work_town=town)
+    rows = (
+        rows.values("courier__name", "courier__work_town__name")
+        .annotate(total=Sum("amount"))
+        .filter(total__gt=0)
+        .order_by("-total")[:50]
+    )
+    board = [
+        {
+            "name": mask_name(r["courier__name"]),
+            "town": r["courier__work_town__name"],
+            "total": r["total"],
+        }
+        for r in rows
+    ]
+    return render(
+        request,
+        "activities/leaderboard.html",
+        {
+            "board": board,
+            "month": month,
+            "town": town,
+            "towns": Town.objects.all(),
+        },
+    )
+
+
+# --- 拍贤城 -------------------------------------------------------------------------------------
+
+
+class PhotoReportForm(forms.ModelForm):
+    photo = forms.FileField(
+        label="照片",
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "image/jpeg,image/png,image/webp", "capture": "environment"}
+        ),
+    )
+
+    class Meta:
+        model = PhotoReport
+        fields = ["category", "description", "address", "town", "latitude", "longitude"]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "latitude": forms.HiddenInput,
+            "longitude": forms.HiddenInput,
+        }
+
+    def clean_photo(self):
+        return clean_photo(self.cleaned_data["photo"])
+
+
+@identity.courier_required
+def report_new(request: HttpRequest) -> HttpResponse:
+    courier = identity.current_courier(request)
+    form = PhotoReportForm(
+        request.POST or None, request.FILES or None, initial={"town": courier.work_town_id}
+    )
+    if request.method == "POST" and form.is_valid():
+        report = form.save(commit=False)
+        report.courier = courier
+        report.photo = form.cleaned_data["photo"]
+        report.save()
+        messages.success(request, "报告已提交，工作人员会尽快受理。可在“我的”页面查看进度。")
+        return redirect("me")
+    return render(request, "activities/report_new.html", {"form": form})
+
+
+def report_photo(request: HttpRequest, pk: int) -> HttpResponse:
+    """A report's photo, only for its reporter and for staff of its town."""
+    report = get_object_or_404(PhotoReport, pk=pk)
+    courier = identity.current_courier(request)
+    is_reporter = courier is not None and courier.pk == report.courier_id
+    is_staff = request.user.has_perm("activities.view_photoreport") and (
+        PhotoReport.objects.for_user(request.user).filter(pk=pk).exists()
+    )
+    if not (is_reporter or is_staff):
+        raise Http404
+    response = FileResponse(report.photo.open("rb"), content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def resolved_reports(request: HttpRequest) -> HttpResponse:
+    """Resolved reports staff chose to publish: what was found and done, no personal data."""
+    reports = PhotoReport.objects.filter(
+        status=PhotoReport.Status.RESOLVED, is_published=True
+    ).select_related("town")[:50]
+    return render(request, "activities/resolved.html", {"reports": reports})
+
+
+# --- the courier's own page -------------------------------------------------------------------
+
+
+@identity.courier_required
+def me(request: HttpRequest) -> HttpResponse:
+    courier = identity.current_courier(request)
+    return render(
+        request,
+        "checkin/me.html",
+        {
+            "courier": courier,
+            "checkins": CheckIn.objects.filter(courier=courier).select_related(
+                "point__town", "campaign"
+            ),
+            "claims": Claim.objects.filter(
+                courier=courier, status=Claim.Status.ACTIVE
+            ).select_related("post__town"),
+            "balance": points.balance(courier),
+            "entries": PointsEntry.objects.filter(courier=courier)[:20],
+            "reports": PhotoReport.objects.filter(courier=courier)[:10],
+        },
+    )
+
+
+@require_POST
+@identity.courier_required
+def me_leaderboard(request: HttpRequest) -> HttpResponse:
+    courier = identity.current_courier(request)
+    courier.show_on_leaderboard = request.POST.get("show") == "1"
+    courier.save(update_fields=["show_on_leaderboard", "updated_at"])
+    messages.success(
+        request, "已出现在积分榜。" if courier.show_on_leaderboard else "已不在公开积分榜上显示。"
+    )
+    return redirect("me")
