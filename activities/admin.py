@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Case, Value, When
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -290,7 +291,6 @@ class PhotoReportAdmin(TownScopedAdmin):
     list_filter = ("status", "category", "town", "is_published")
     list_select_related = ("town", "courier")
     search_fields = ("address", "description")
-    ordering = ("status", "created_at")
     readonly_fields = (
         "photo_preview",
         "category",
@@ -319,6 +319,19 @@ class PhotoReportAdmin(TownScopedAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    def get_ordering(self, request):
+        # The queue: reports waiting to be accepted first, then those in hand, oldest first.
+        steps = [
+            PhotoReport.Status.SUBMITTED,
+            PhotoReport.Status.ACCEPTED,
+            PhotoReport.Status.IN_PROGRESS,
+        ]
+        queue = Case(
+            *(When(status=status, then=Value(i)) for i, status in enumerate(steps)),
+            default=Value(len(steps)),
+        )
+        return [queue.asc(), "created_at"]
 
     @admin.display(description="报告人")
     def courier_name(self, report: PhotoReport) -> str:

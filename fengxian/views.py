@@ -3,6 +3,7 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from activities.models import Claim, VolunteerPost
 from couriers.models import Courier, Enterprise, Outlet
 from stations.models import CheckIn, CheckinPoint, Station
 
@@ -24,6 +25,11 @@ def headline_figures() -> list[dict]:
             "value": CheckIn.objects.filter(campaign__is_current=True).count(),
             "label": "小哥报到",
             "note": f"{CheckinPoint.objects.filter(is_active=True).count()} 个报到点",
+        },
+        {
+            "value": Claim.objects.filter(status=Claim.Status.ACTIVE).count(),
+            "label": "志愿岗位认领",
+            "note": f"{VolunteerPost.objects.active().count()} 个 6I 岗位",
         },
     ]
 

@@ -20,7 +20,7 @@ def test_home_page_on_a_phone(live_db, phone_page):
     phone_page.goto(live_db.url + "/")
     assert phone_page.title() == "奉贤快递小哥党建服务平台"
     figures = phone_page.locator(".figure")
-    assert figures.count() == 6
+    assert figures.count() == 7
     assert "2" in figures.nth(0).inner_text() and "登记快递小哥" in figures.nth(0).inner_text()
     assert "1 名纳入属地党组织管理" in figures.nth(1).inner_text()
     # Stylesheet served and applied: the header is the party red.
