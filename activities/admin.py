@@ -205,7 +205,8 @@ class PointsEntryAdmin(ExportMixin, TownScopedAdmin):
         return actions
 
     def save_model(self, request, obj, form, change):
-        points.adjust(obj.courier, obj.amount, obj.reason, request.user)
+        entry = points.adjust(obj.courier, obj.amount, obj.reason, request.user)
+        obj.pk, obj.created_by, obj.created_at = entry.pk, entry.created_by, entry.created_at
 
     @admin.action(description="冲正所选记录（需填写原因）")
     def reverse_entries(self, request, queryset):
@@ -361,4 +362,6 @@ class PhotoReportAdmin(TownScopedAdmin):
                 raise ValidationError(str(problem)) from problem
             obj.refresh_from_db()
             obj.is_published = form.cleaned_data.get("is_published", False)
+        elif form.cleaned_data.get("note", "").strip():
+            obj.reply = form.cleaned_data["note"].strip()  # a reply without a new status
         super().save_model(request, obj, form, change)

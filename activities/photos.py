@@ -10,7 +10,7 @@ import warnings
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 ALLOWED = {"JPEG", "PNG", "WEBP"}
 
@@ -35,7 +35,8 @@ def clean_photo(upload) -> ContentFile:
                 probe.verify()  # structural check of the whole file
             with Image.open(io.BytesIO(data)) as image:
                 image.load()  # decodes every pixel: a truncated file fails here
-                clean = image.convert("RGB")
+                # Phones record rotation in EXIF; apply it before EXIF is dropped.
+                clean = ImageOps.exif_transpose(image).convert("RGB")
     except ValidationError:
         raise
     except (

@@ -46,11 +46,19 @@ def award(
     at = at or timezone.now()
     with transaction.atomic():
         Courier.objects.select_for_update().filter(pk=courier.pk).first()  # caps: one at a time
+        if source_id is not None:
+            paid = PointsEntry.objects.filter(
+                source=source, source_id=source_id, reverses__isnull=True
+            ).first()
+            if paid is not None:
+                return paid  # a source record is paid once
         cap = settings.POINTS_MONTHLY_CAPS.get(source)
         if cap is not None and amount > 0:
+            start = _month_start(at)
+            end = (start + datetime.timedelta(days=32)).replace(day=1)
             used = (
                 PointsEntry.objects.filter(
-                    courier=courier, source=source, created_at__gte=_month_start(at)
+                    courier=courier, source=source, created_at__gte=start, created_at__lt=end
                 ).aggregate(total=Sum("amount"))["total"]
                 or 0
             )

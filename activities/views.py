@@ -107,14 +107,15 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
     tz = timezone.get_current_timezone()
     start = datetime.datetime.combine(month, datetime.time(), tz)
     end = datetime.datetime.combine(next_month, datetime.time(), tz)
-    town = Town.objects.filter(pk=request.GET.get("town") or None).first()
+    town_id = request.GET.get("town", "")
+    town = Town.objects.filter(pk=town_id).first() if town_id.isdigit() else None
     rows = PointsEntry.objects.filter(
         created_at__gte=start, created_at__lt=end, courier__show_on_leaderboard=True
     )
     if town:
         rows = rows.filter(courier__work_town=town)
     rows = (
-        rows.values("courier__name", "courier__work_town__name")
+        rows.values("courier_id", "courier__name", "courier__work_town__name")
         .annotate(total=Sum("amount"))
         .filter(total__gt=0)
         .order_by("-total")[:50]
@@ -145,9 +146,7 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
 class PhotoReportForm(forms.ModelForm):
     photo = forms.FileField(
         label="照片",
-        widget=forms.ClearableFileInput(
-            attrs={"accept": "image/jpeg,image/png,image/webp", "capture": "environment"}
-        ),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
     )
 
     class Meta:
@@ -174,7 +173,7 @@ def report_new(request: HttpRequest) -> HttpResponse:
         report.courier = courier
         report.photo = form.cleaned_data["photo"]
         report.save()
-        messages.success(request, "报告已提交，工作人员会尽快受理。可在“我的”页面查看进度。")
+        messages.success(request, "报告已提交，工作人员会尽快受理，进度见下方“我的拍贤城报告”。")
         return redirect("me")
     return render(request, "activities/report_new.html", {"form": form})
 

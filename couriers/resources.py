@@ -6,6 +6,8 @@ scoping, search and filters. Phone and ID numbers are exported in full only to s
 permission to see them, and no cell can start a formula in Excel.
 """
 
+import re
+
 from import_export import fields, resources
 
 from couriers.models import Courier
@@ -13,11 +15,12 @@ from couriers.survey import COLUMNS
 
 HEADERS = {column.key: column.header for column in COLUMNS}
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+NUMBER = re.compile(r"[-+]?\d+(\.\d+)?")  # a plain signed number is data, not a formula
 
 
 def escape_formula(value):
     """Prefix an apostrophe to text Excel or LibreOffice would run as a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not NUMBER.fullmatch(value):
         return "'" + value
     return value
 

@@ -12,6 +12,8 @@ admin.site.index_title = "工作台"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # Browsers ask for /favicon.ico on pages without HTML (a report photo opened on its own).
+    path("favicon.ico", views.favicon),
     path("stations/", include("stations.urls")),
     path("checkin/", include("stations.checkin_urls")),
     path("", include("activities.urls")),

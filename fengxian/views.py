@@ -1,7 +1,8 @@
 """The portal's home page: headline figures from every part of the portal that exists."""
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 
 from activities.models import Claim, VolunteerPost
 from couriers.models import Courier, Enterprise, Outlet
@@ -36,3 +37,8 @@ def headline_figures() -> list[dict]:
 
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html", {"figures": headline_figures()})
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on pages without HTML (a report photo opened on its own)."""
+    return redirect(static("img/favicon.svg"), permanent=True)
