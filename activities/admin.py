@@ -67,8 +67,27 @@ class ServiceForm(forms.Form):
     note = forms.CharField(label="说明", required=False, max_length=200)
 
 
+class ClaimForm(forms.ModelForm):
+    """Staff may claim on a courier's behalf, within the post's places like everyone."""
+
+    class Meta:
+        model = Claim
+        fields = ["post", "courier", "status"]
+
+    def clean(self):
+        data = super().clean()
+        post = data.get("post")
+        becomes_active = data.get("status") == Claim.Status.ACTIVE and (
+            self.instance.pk is None or self.instance.status != Claim.Status.ACTIVE
+        )
+        if post is not None and becomes_active and post.places_left <= 0:
+            self.add_error("post", "名额已满。")
+        return data
+
+
 @admin.register(Claim)
 class ClaimAdmin(TownScopedAdmin):
+    form = ClaimForm
     list_display = ("courier", "post", "town", "status", "created_at", "services")
     list_filter = ("status", "post__town", "post__category")
     list_select_related = ("courier", "post__town")

@@ -612,3 +612,20 @@ def test_the_queue_filters_by_status(nanqiao_client, nanqiao, data):
     reports.advance(report, Status.ACCEPTED, nanqiao)
     response = nanqiao_client.get(f"{ADMIN}/photoreport/", {"status__exact": Status.SUBMITTED})
     assert list(response.context["cl"].result_list) == []
+
+
+def test_staff_cannot_claim_beyond_a_posts_places(nanqiao_client, nanqiao_town):
+    post = make_post(nanqiao_town, "只有一个名额的岗位", capacity=1)
+    first, second = factories.courier(nanqiao_town), factories.courier(nanqiao_town)
+    claim(post, first)
+    response = nanqiao_client.post(
+        "/admin/activities/claim/add/",
+        {
+            "post": post.pk,
+            "courier": second.pk,
+            "status": Claim.Status.ACTIVE,
+        },
+    )
+    assert response.status_code == 200
+    assert "名额已满" in response.content.decode()
+    assert Claim.objects.filter(post=post).count() == 1
