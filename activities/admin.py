@@ -13,7 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from import_export import fields, resources
+from import_export import fields
 from import_export.admin import ExportMixin
 from import_export.formats import base_formats
 
@@ -28,7 +28,7 @@ from activities.models import (
 )
 from activities.services import pay_service, record_service
 from couriers.admin_scoping import TownScopedAdmin
-from couriers.resources import escape_formula
+from couriers.resources import SafeExportResource
 
 
 @admin.register(VolunteerPost)
@@ -160,7 +160,7 @@ class ServiceRecordAdmin(TownScopedAdmin):
             pay_service(obj, request.user)
 
 
-class PointsResource(resources.ModelResource):
+class PointsResource(SafeExportResource):
     name = fields.Field(attribute="courier__name", column_name="姓名")
     town = fields.Field(attribute="courier__work_town__name", column_name="街镇")
     amount = fields.Field(attribute="amount", column_name="积分")
@@ -176,9 +176,6 @@ class PointsResource(resources.ModelResource):
 
     def dehydrate_created_at(self, entry: PointsEntry) -> str:
         return f"{timezone.localtime(entry.created_at):%Y-%m-%d %H:%M}"
-
-    def export_field(self, field, instance, **kwargs):
-        return escape_formula(super().export_field(field, instance, **kwargs))
 
 
 class AdjustmentForm(forms.ModelForm):

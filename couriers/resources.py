@@ -29,7 +29,22 @@ def _column(key: str, attribute: str | None = None) -> fields.Field:
     return fields.Field(attribute=attribute or key, column_name=HEADERS[key])
 
 
-class CourierResource(resources.ModelResource):
+class SafeExportResource(resources.ModelResource):
+    """Base for the portal's exports: knows who exports (for masking) and escapes formulae."""
+
+    def __init__(self, user=None, **kwargs):
+        super().__init__(**kwargs)
+        self.user = user
+
+    def may(self, permission: str) -> bool:
+        """Whether the exporting user has `permission` ("app_label.codename")."""
+        return self.user is not None and self.user.has_perm(permission)
+
+    def export_field(self, field, instance, **kwargs):
+        return escape_formula(super().export_field(field, instance, **kwargs))
+
+
+class CourierResource(SafeExportResource):
     name = _column("name")
     gender = _column("gender", "get_gender_display")
     phone = _column("phone")
@@ -53,18 +68,15 @@ class CourierResource(resources.ModelResource):
         fields = tuple(HEADERS)
         export_order = tuple(HEADERS)
 
-    def __init__(self, user=None, **kwargs):
-        super().__init__(**kwargs)
-        self.user = user
-
-    def _may(self, permission: str) -> bool:
-        return self.user is not None and self.user.has_perm(f"couriers.{permission}")
-
     def dehydrate_phone(self, courier: Courier) -> str:
-        return courier.phone if self._may("view_full_phone") else courier.masked_phone
+        return courier.phone if self.may("couriers.view_full_phone") else courier.masked_phone
 
     def dehydrate_id_number(self, courier: Courier) -> str:
-        return courier.id_number if self._may("view_full_id_number") else courier.masked_id_number
+        return (
+            courier.id_number
+            if self.may("couriers.view_full_id_number")
+            else courier.masked_id_number
+        )
 
     def dehydrate_is_mobile_party_member(self, courier: Courier) -> str:
         return "是" if courier.is_mobile_party_member else "否"
@@ -74,6 +86,3 @@ class CourierResource(resources.ModelResource):
 
     def dehydrate_residence_community(self, courier: Courier) -> str:
         return str(courier.residence_community) if courier.residence_community else ""
-
-    def export_field(self, field, instance, **kwargs):
-        return escape_formula(super().export_field(field, instance, **kwargs))

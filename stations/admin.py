@@ -16,14 +16,14 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from import_export import fields, resources
+from import_export import fields
 from import_export.admin import ExportMixin
 from import_export.formats import base_formats
 
 from couriers.admin_import import SheetImportMixin
 from couriers.admin_scoping import TownScopedAdmin
 from couriers.models import ImportJob
-from couriers.resources import escape_formula
+from couriers.resources import SafeExportResource
 from stations import geo
 from stations.checkin import point_token
 from stations.models import (
@@ -390,7 +390,7 @@ class CheckinPointAdmin(SheetImportMixin, TownScopedAdmin):
         return TemplateResponse(request, "admin/stations/checkin_progress.html", context)
 
 
-class CheckInResource(resources.ModelResource):
+class CheckInResource(SafeExportResource):
     """Check-ins for export: scoped like the changelist, phone masked unless permitted."""
 
     courier_name = fields.Field(attribute="courier__name", column_name="姓名")
@@ -406,12 +406,8 @@ class CheckInResource(resources.ModelResource):
         fields = ("courier_name", "phone", "town", "point", "campaign", "created_at", "interests")
         export_order = fields
 
-    def __init__(self, user=None, **kwargs):
-        super().__init__(**kwargs)
-        self.user = user
-
     def dehydrate_phone(self, checkin: CheckIn) -> str:
-        if self.user is not None and self.user.has_perm("couriers.view_full_phone"):
+        if self.may("couriers.view_full_phone"):
             return checkin.courier.phone
         return checkin.courier.masked_phone
 
@@ -420,9 +416,6 @@ class CheckInResource(resources.ModelResource):
 
     def dehydrate_interests(self, checkin: CheckIn) -> str:
         return "、".join(checkin.interest_labels())
-
-    def export_field(self, field, instance, **kwargs):
-        return escape_formula(super().export_field(field, instance, **kwargs))
 
 
 @admin.register(CheckIn)
