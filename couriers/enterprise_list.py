@@ -121,7 +121,7 @@ class EnterpriseListImporter(SheetImporter):
                 return []
         else:
             enterprise = self.enterprises.get(name)
-            if enterprise is not None and not self._may_edit(enterprise.town_id):
+            if enterprise is not None and not self.may_edit(enterprise.town_id):
                 self.fail(record, "enterprise", report, "该企业登记在其他街镇，不能修改")
                 return []
             if enterprise is None:
@@ -142,7 +142,7 @@ class EnterpriseListImporter(SheetImporter):
                 statuses.append("unchanged")
             self.planned[name] = enterprise
             self.enterprise_rows[name] = record.row
-        if not self._may_edit(enterprise.town_id):
+        if not self.may_edit(enterprise.town_id):
             self.fail(record, "town", report, "只能导入本街镇的企业和网点")
             return []
         outlet_status = self._plan_outlet(record, enterprise, outlet_town, plan, report)
@@ -158,7 +158,7 @@ class EnterpriseListImporter(SheetImporter):
             self.fail(record, "outlet", report, f"与第 {self.outlet_rows[key]} 行的网点重复")
             return None
         self.outlet_rows[key] = record.row
-        if not self._may_edit(town.pk):
+        if not self.may_edit(town.pk):
             self.fail(record, "outlet_town", report, "只能导入本街镇的网点")
             return None
         community = self.community_of(record, "outlet_community", town, report)
@@ -181,9 +181,6 @@ class EnterpriseListImporter(SheetImporter):
             plan.updated_outlets.append(outlet)
             return "updated"
         return "unchanged"
-
-    def _may_edit(self, town_id: int) -> bool:
-        return self.town_id is ALL_TOWNS or town_id == self.town_id
 
     def write(self, plan: ListPlan) -> None:
         Enterprise.objects.bulk_create(plan.new_enterprises)

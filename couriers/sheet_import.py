@@ -342,9 +342,13 @@ class SheetImporter:
         town = self.refs.town(name)
         if town is None:
             self.fail(record, key, report, "不是奉贤区的街镇")
-        elif outside_scope and self.town_id is not ALL_TOWNS and town.pk != self.town_id:
+        elif outside_scope and not self.may_edit(town.pk):
             self.fail(record, key, report, outside_scope)
         return town
+
+    def may_edit(self, town_id: int | None) -> bool:
+        """Whether the importing user may write records of this town."""
+        return self.town_id is ALL_TOWNS or town_id == self.town_id
 
     def community_of(self, record: Record, key: str, town, report: ImportReport):
         """The village or residents' committee a cell names within `town`."""

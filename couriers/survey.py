@@ -24,7 +24,6 @@ from couriers.models import (
     Courier,
 )
 from couriers.references import References
-from couriers.scoping import ALL_TOWNS
 from couriers.sheet_import import Column, ImportReport, Record, SheetImporter, chunked
 
 # The survey's columns, in the template's order. The export uses the same headers, so an
@@ -212,11 +211,7 @@ class CourierSurveyImporter(SheetImporter):
         resolved = self._resolve(record, report)
         phone = values.get("phone")
         courier = self.existing.get(phone)
-        if (
-            self.town_id is not ALL_TOWNS
-            and courier is not None
-            and courier.work_town_id != self.town_id
-        ):
+        if courier is not None and not self.may_edit(courier.work_town_id):
             self.fail(record, "phone", report, "该手机号码已登记在其他街镇，不能覆盖")
         id_number = values.get("id_number")
         if id_number and phone and self.id_owners.get(id_number, phone) != phone:

@@ -9,7 +9,6 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -19,7 +18,8 @@ from couriers.registration import find_or_register
 from couriers.validators import normalize_phone
 from stations import devices
 from stations.checkin import check_in, existing_checkin, point_from_token
-from stations.models import Campaign, CheckinPoint, SixI, Station
+from stations.models import Campaign, CheckinPoint, SixI
+from stations.views import Entry, search_stations
 
 PENDING = "checkin_pending"
 DEBUG_CODE = "debug_code"
@@ -122,6 +122,11 @@ def _send_code(request: HttpRequest, phone: str) -> bool:
     return True
 
 
+def _debug_code(request: HttpRequest) -> str | None:
+    """The last code sent, shown on the page in development only."""
+    return request.session.get(DEBUG_CODE) if settings.DEBUG else None
+
+
 def checkin_start(request: HttpRequest, token: str) -> HttpResponse:
     point = point_from_token(token)
     if point is None:
@@ -200,7 +205,7 @@ def checkin_verify(request: HttpRequest, token: str) -> HttpResponse:
             "point": point,
             "form": form,
             "phone": pending["phone"],
-            "debug_code": request.session.get(DEBUG_CODE) if settings.DEBUG else None,
+            "debug_code": _debug_code(request),
         },
     )
 
@@ -285,28 +290,11 @@ def checkin_done(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
-def nearest_stations(point: CheckinPoint, count: int = 3) -> list[tuple[Station, str]]:
+def nearest_stations(point: CheckinPoint, count: int = 3) -> list[Entry]:
     """The open stations nearest the point (by its coordinates, else in its town)."""
-    from stations import geo
-
-    stations = Station.objects.active().for_finder()
-    now = timezone.localtime()
     if point.latitude is None:
-        stations = stations.filter(town=point.town)
-    found = []
-    for station in stations:
-        if not station.status(now).is_open:
-            continue
-        distance = (
-            station.distance_from(point.latitude, point.longitude)
-            if point.latitude is not None
-            else 0
-        )
-        found.append((distance, station))
-    found.sort(key=lambda pair: pair[0])
-    return [
-        (s, geo.format_distance(d) if point.latitude is not None else "") for d, s in found[:count]
-    ]
+        return search_stations(town=point.town, open_only=True)[:count]
+    return search_stations(open_only=True, lat=point.latitude, lng=point.longitude)[:count]
 
 
 # --- the courier's own page -----------------------------------------------------------------
@@ -355,7 +343,7 @@ def me_signin(request: HttpRequest) -> HttpResponse:
             {
                 "code_form": form,
                 "phone": phone,
-                "debug_code": request.session.get(DEBUG_CODE) if settings.DEBUG else None,
+                "debug_code": _debug_code(request),
             },
         )
     form = PhoneForm(request.POST or None)
@@ -371,7 +359,7 @@ def me_signin(request: HttpRequest) -> HttpResponse:
                 {
                     "code_form": CodeForm(),
                     "phone": phone,
-                    "debug_code": request.session.get(DEBUG_CODE) if settings.DEBUG else None,
+                    "debug_code": _debug_code(request),
                 },
             )
     return render(request, "checkin/signin.html", {"form": form})

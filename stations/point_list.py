@@ -9,8 +9,8 @@ from couriers import cell_values
 from couriers.references import References
 from couriers.scoping import ALL_TOWNS
 from couriers.sheet_import import Column, ImportReport, Record, SheetImporter
-from stations import geo
 from stations.models import CheckinPoint
+from stations.station_list import coordinates_cell
 
 KIND_WORDS = {str(label): value for value, label in CheckinPoint.Kind.choices} | {
     "党群服务站": CheckinPoint.Kind.PARTY_SITE,
@@ -25,11 +25,6 @@ def _kind(value: object) -> str:
     if word and word not in KIND_WORDS:
         raise ValueError("类型应为：党群服务阵地、社区或其他")
     return KIND_WORDS.get(word, "")
-
-
-def _coordinates(value: object):
-    text = cell_values.text(value)
-    return geo.parse_coordinates(text) if text else None
 
 
 def _target(value: object) -> int | None:
@@ -56,7 +51,7 @@ COLUMNS = [
     Column(
         "coordinates",
         "坐标",
-        _coordinates,
+        coordinates_cell,
         aliases=("经纬度",),
         help="选填，“纬度,经度”（WGS-84）。",
     ),

@@ -107,7 +107,8 @@ def _host_type(value: object) -> str:
     return HOST_WORDS[word]
 
 
-def _coordinates(value: object):
+def coordinates_cell(value: object):
+    """A "lat,lng" cell (either order) → (lat, lng), or None when blank."""
     text = cell_values.text(value)
     return geo.parse_coordinates(text) if text else None
 
@@ -143,7 +144,7 @@ COLUMNS = [
     Column(
         "coordinates",
         "坐标",
-        _coordinates,
+        coordinates_cell,
         aliases=("经纬度",),
         help="“纬度,经度”（WGS-84），如 30.918,121.474；或分别填写“纬度”“经度”两列。",
     ),

@@ -59,34 +59,51 @@ class Entry:
         return geo.format_distance(self.distance) if self.distance is not None else ""
 
 
-def find_stations(form: FinderForm) -> list[Entry]:
-    """Stations matching the form, nearest first when a position is given.
+def search_stations(
+    *,
+    town=None,
+    services=(),
+    open_only: bool = False,
+    lat: float | None = None,
+    lng: float | None = None,
+) -> list[Entry]:
+    """Active stations matching the filters, nearest first when a position is given.
 
     One query for the stations and one each for their services and hours, however many
     stations there are; opening status and distance are computed in memory.
     """
-    data = {}
-    if form.is_bound:
-        form.is_valid()  # cleaned_data keeps every valid field: one bad field drops only itself
-        data = form.cleaned_data
     stations = Station.objects.active().for_finder()
-    if data.get("town"):
-        stations = stations.filter(town=data["town"])
-    wanted = {service.pk for service in data.get("service") or []}
+    if town is not None:
+        stations = stations.filter(town=town)
+    wanted = {service.pk for service in services}
     now = timezone.localtime()
-    lat, lng = data.get("lat"), data.get("lng")
     entries = []
     for station in stations:
         if wanted and not wanted <= {s.pk for s in station.services.all()}:
             continue
         status = station.status(now)
-        if data.get("open") and not status.is_open:
+        if open_only and not status.is_open:
             continue
         distance = station.distance_from(lat, lng) if lat is not None else None
         entries.append(Entry(station, status, distance))
     if lat is not None:
         entries.sort(key=lambda e: e.distance)
     return entries
+
+
+def find_stations(form: FinderForm) -> list[Entry]:
+    """The finder's search, from its form."""
+    data = {}
+    if form.is_bound:
+        form.is_valid()  # cleaned_data keeps every valid field: one bad field drops only itself
+        data = form.cleaned_data
+    return search_stations(
+        town=data.get("town"),
+        services=data.get("service") or (),
+        open_only=bool(data.get("open")),
+        lat=data.get("lat"),
+        lng=data.get("lng"),
+    )
 
 
 def _located(form: FinderForm) -> bool:
