@@ -8,10 +8,15 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 from import_export.admin import ExportMixin
 from import_export.formats import base_formats
 
+from couriers import audit
 from couriers.admin_import import SheetImportMixin
 from couriers.admin_scoping import TownScopedAdmin
 from couriers.masking import mask_phone
@@ -99,11 +104,12 @@ class OutletAdmin(TownScopedAdmin):
 
 
 class MaskedIdCourierForm(forms.ModelForm):
-    """For staff who may not see full ID numbers: the field is write-only.
-
-    They can enter or replace a number; the stored one is shown masked and kept when the
-    field is left empty.
+    """The ID number field is write-only: staff can enter or replace a number; the stored one
+    is shown masked and kept when the field is left empty. Staff who may see full numbers get
+    a link that shows it, and that look is recorded in the audit log.
     """
+
+    reveal_url = ""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -111,6 +117,12 @@ class MaskedIdCourierForm(forms.ModelForm):
         if field is not None and self.instance.id_number:
             self.initial["id_number"] = ""
             field.help_text = f"已登记：{self.instance.masked_id_number}；留空则保持不变"
+            if self.reveal_url:
+                field.help_text = format_html(
+                    '{} <a href="{}">查看完整号码（将记入审计日志）</a>',
+                    field.help_text,
+                    self.reveal_url,
+                )
 
     def clean_id_number(self) -> str:
         value = self.cleaned_data.get("id_number", "")
@@ -199,9 +211,43 @@ class CourierAdmin(SheetImportMixin, ExportMixin, TownScopedAdmin):
         return courier.masked_id_number
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        if not request.user.has_perm("couriers.view_full_id_number"):
-            kwargs["form"] = MaskedIdCourierForm
+        reveal = ""
+        if obj is not None and request.user.has_perm("couriers.view_full_id_number"):
+            reveal = reverse("admin:couriers_courier_id_number", args=[obj.pk])
+        kwargs["form"] = type("CourierForm", (MaskedIdCourierForm,), {"reveal_url": reveal})
         return super().get_form(request, obj, change, **kwargs)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/id-number/",
+                self.admin_site.admin_view(self.id_number_view),
+                name="couriers_courier_id_number",
+            ),
+            *super().get_urls(),
+        ]
+
+    def id_number_view(self, request, pk: int):
+        """A courier's full ID number, for staff allowed to see it; every look is logged."""
+        if not request.user.has_perm("couriers.view_full_id_number"):
+            raise PermissionDenied
+        courier = get_object_or_404(self.get_queryset(request), pk=pk)
+        audit.log_access(request, courier, "身份证号码")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{courier.name} 的身份证号码",
+            "opts": self.model._meta,
+            "original": courier,
+            "courier": courier,
+        }
+        return TemplateResponse(request, "admin/couriers/id_number.html", context)
+
+    def get_export_data(self, file_format, request, queryset, **kwargs):
+        data = super().get_export_data(file_format, request, queryset, **kwargs)
+        if request.user.has_perm("couriers.view_full_id_number"):
+            # An export with full ID numbers is a look at every one of them.
+            audit.log_access(request, Courier, f"身份证号码（导出 {queryset.count()} 人）")
+        return data
 
     def get_search_results(self, request, queryset, search_term):
         """Searches that use an index: a whole phone or ID number is an exact match."""

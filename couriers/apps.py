@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_migrate
 
 
@@ -9,6 +10,9 @@ class CouriersConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_sync_role_groups, dispatch_uid="couriers.sync_role_groups")
+        from couriers.staff_sessions import note_login
+
+        user_logged_in.connect(note_login, dispatch_uid="couriers.staff_idle_clock")
 
 
 def _sync_role_groups(sender, **kwargs) -> None:

@@ -13,6 +13,7 @@ from django.core.files.base import ContentFile
 from django.db import connection
 from django.utils import timezone
 
+from couriers import audit
 from couriers.enterprise_list import EnterpriseListImporter
 from couriers.models import ImportJob
 from couriers.scoping import ALL_TOWNS, staff_town_id
@@ -135,7 +136,8 @@ class ProgressWriter:
 
 
 def _log(job: ImportJob, report: ImportReport) -> None:
-    """One admin history entry per import: who, which file, what it changed."""
+    """One admin history entry and one audit entry per import: who, which file, what it
+    changed."""
     LogEntry.objects.log_actions(
         user_id=job.user_id,
         queryset=[job],
@@ -144,3 +146,4 @@ def _log(job: ImportJob, report: ImportReport) -> None:
         change_message=f"导入“{job.filename}”：新增 {report.new}，更新 {report.updated}，"
         f"无变化 {report.unchanged}",
     )
+    audit.log_import(job, report)

@@ -625,3 +625,23 @@ class PhoneLock(models.Model):
 
     def __str__(self) -> str:
         return mask_phone(self.phone)
+
+
+class RateCounter(models.Model):
+    """Requests counted per client and time window, for rate limits that hold across every
+    app server and worker (see couriers/ratelimit.py). Old windows are swept away."""
+
+    key = models.CharField(max_length=64)
+    window = models.BigIntegerField()  # the window's start, in seconds since the epoch
+    hits = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("访问计数")
+        verbose_name_plural = _("访问计数")
+        constraints = [
+            models.UniqueConstraint(fields=["key", "window"], name="ratecounter_key_window")
+        ]
+        indexes = [models.Index(fields=["window"], name="ratecounter_window_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.key[:8]}… @{self.window}: {self.hits}"

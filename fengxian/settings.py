@@ -49,6 +49,9 @@ INSTALLED_APPS = [
     "import_export",
     "django_tasks",
     "django_tasks_db",
+    "axes",
+    "auditlog",
+    "csp",
     "couriers",
     "stations",
     "activities",
@@ -56,14 +59,21 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "couriers.staff_sessions.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "couriers.staff_sessions.StaffIdleTimeoutMiddleware",
+    "couriers.ratelimit.PublicFormRateLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "couriers.audit.AuditMiddleware",
+    # Last, so that it sees the login view's failures (django-axes).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "fengxian.urls"
@@ -100,14 +110,40 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Cache ----------------------------------------------------------------------------------
+# Shared by every worker: the database by default, Redis when CACHE_URL says so
+# (CACHE_URL=redis://127.0.0.1:6379/1). Public pages keep short-lived fragments here.
+CACHES = {"default": env.cache("CACHE_URL", default="dbcache://fengxian_cache")}
+
 # --- Auth -----------------------------------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: it refuses logins while a username+address pair is locked out.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+
+# Staff login throttling (django-axes): 5 failures of one username from one address lock that
+# pair out for a while, so one person's typos do not lock out a whole office behind one address.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "couriers.ratelimit.client_address"
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+AXES_VERBOSE = False
+
+# Staff sessions end after this long without a request (couriers' sessions are not affected).
+STAFF_IDLE_TIMEOUT_MINUTES = env.int("STAFF_IDLE_TIMEOUT_MINUTES", default=30)
 
 # --- Language and time ----------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -151,6 +187,42 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp): scripts and styles only from this site's own files, no
+# inline code; map tiles from the configured tile server. Pages and the admin alike.
+from csp.constants import NONE, SELF  # noqa: E402
+
+MAP_TILE_URL = env.str("MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+
+
+def _origin(url: str) -> list[str]:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    # "{s}.tile.example" style templates: allow the servers' wildcard.
+    host = host.replace("{s}", "*")
+    return [f"{parts.scheme}://{host}"] if parts.scheme and host else []
+
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "blob:", *_origin(MAP_TILE_URL)],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# Features a page may use: the station finder and check-in use the location, photo reports
+# the camera (through a file input, which needs no permission); nothing else.
+PERMISSIONS_POLICY = "geolocation=(self), camera=(), microphone=(), payment=(), usb=()"
 
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {
@@ -206,10 +278,46 @@ PHOTO_MAX_BYTES = 10 * 1024 * 1024
 PHOTO_MAX_PIXELS = 40_000_000
 
 # --- Portal ---------------------------------------------------------------------------------
-# Map tiles for the station map; empty hides the map (the list always works).
-MAP_TILE_URL = env.str("MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+# Map tiles for the station map (MAP_TILE_URL, set above for the CSP); empty hides the map.
 MAP_TILE_ATTRIBUTION = env.str("MAP_TILE_ATTRIBUTION", default="© OpenStreetMap")
 # Where the staff admin lives; a less guessable path keeps scanners off the login page.
 ADMIN_URL = env.str("ADMIN_URL", default="admin/")
 if not ADMIN_URL.endswith("/") or ADMIN_URL.startswith("/"):
     raise ImproperlyConfigured('ADMIN_URL 应形如 "admin/"：不以 / 开头，以 / 结尾。')
+
+# --- Audit trail (django-auditlog) ----------------------------------------------------------
+# Every model is tracked unless listed here: high-volume records that couriers' phones write
+# (and that are their own trail), one-time codes, and other apps' bookkeeping.
+AUDITLOG_INCLUDE_ALL_MODELS = True
+AUDITLOG_EXCLUDE_TRACKING_MODELS = (
+    "admin",
+    "sessions",
+    "contenttypes",
+    "axes",
+    "django_tasks_db",
+    "couriers.phonecode",
+    "couriers.phonelock",
+    "couriers.ratecounter",
+    "couriers.importjob",
+    "stations.checkin",
+    "stations.checkinmove",
+    "stations.stationvisit",
+    "stations.statusreport",
+    "activities.pointsentry",
+    "activities.photoreportevent",
+)
+# Fields with these names are masked in every log entry, whichever model they belong to.
+AUDITLOG_MASK_TRACKING_FIELDS = ("phone", "contact_phone", "id_number", "password")
+AUDITLOG_MASK_CALLABLE = "couriers.masking.mask_for_log"
+# A login is not a change of personal data.
+AUDITLOG_EXCLUDE_TRACKING_FIELDS = ("last_login",)
+AUDITLOG_DISABLE_REMOTE_ADDR = False
+
+# --- Public form rate limits -----------------------------------------------------------------
+# POSTs to public pages, counted in the database per browser and per address, so the limits
+# hold across every worker. An office or a mobile network shares one address: that limit is
+# wider. Views may set their own with couriers.ratelimit.rate_limit.
+PUBLIC_POST_LIMITS = {
+    "device": (env.int("RATE_LIMIT_DEVICE_POSTS", default=30), 600),
+    "address": (env.int("RATE_LIMIT_ADDRESS_POSTS", default=300), 600),
+}

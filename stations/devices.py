@@ -9,7 +9,9 @@ import secrets
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-COOKIE = "fx_device"
+from couriers.ratelimit import DEVICE_COOKIE, client_address
+
+COOKIE = DEVICE_COOKIE
 COOKIE_AGE = 2 * 365 * 24 * 3600
 
 
@@ -31,10 +33,7 @@ def device_hash(request: HttpRequest) -> str:
 
 
 def address_hash(request: HttpRequest) -> str:
-    # Behind the HTTPS proxy REMOTE_ADDR is the proxy; the proxy's X-Forwarded-For last hop
-    # is the client. Configure the proxy to overwrite (not append to) that header.
-    address = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip()
-    return _digest("ip:" + (address or request.META.get("REMOTE_ADDR", "")))
+    return _digest("ip:" + client_address(request))
 
 
 def remember_device(request: HttpRequest, response: HttpResponse) -> HttpResponse:

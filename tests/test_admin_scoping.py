@@ -293,10 +293,25 @@ def test_town_staff_see_id_number_masked_and_can_keep_it(nanqiao_client, registr
     assert ours.birth_date.isoformat() == "1990-05-21"  # filled in from the kept ID number
 
 
-def test_district_staff_see_the_full_id_number(district_client, registry):
+def test_district_staff_see_the_full_id_number_on_request_and_it_is_logged(
+    district, district_client, registry, nanqiao_client
+):
+    from auditlog.models import LogEntry
+
     ours = registry["ours"]["courier"]
-    html = district_client.get(f"{ADMIN}/courier/{ours.pk}/change/").content.decode()
-    assert ours.id_number in html
+    form = district_client.get(f"{ADMIN}/courier/{ours.pk}/change/").content.decode()
+    assert ours.id_number not in form  # masked until asked for
+    reveal = f"{ADMIN}/courier/{ours.pk}/id-number/"
+    assert reveal in form
+    assert not LogEntry.objects.filter(action=LogEntry.Action.ACCESS).exists()
+
+    response = district_client.get(reveal)
+    assert ours.id_number in response.content.decode()
+    assert "no-store" in response["Cache-Control"]
+    entry = LogEntry.objects.get(action=LogEntry.Action.ACCESS)
+    assert entry.actor == district and entry.object_id == ours.pk
+    # Town staff may not see full numbers, not even in their own town.
+    assert nanqiao_client.get(reveal).status_code == 403
 
 
 def _export_csv(client) -> str:

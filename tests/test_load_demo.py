@@ -5,6 +5,7 @@ from io import StringIO
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
+from django.test import RequestFactory
 
 from couriers.models import Courier, Enterprise, Outlet
 from couriers.scoping import staff_town_id
@@ -12,6 +13,7 @@ from stations import geo
 from stations.models import Station, StationVisit, StatusReport
 
 pytestmark = pytest.mark.django_db
+LOGIN = RequestFactory().post("/")  # django-axes checks each login against its request
 
 
 def _counts() -> dict[str, int]:
@@ -47,14 +49,14 @@ def test_load_demo_reproduces_the_article_and_is_idempotent(settings):
     for courier in Courier.objects.select_related("outlet", "enterprise")[:200]:
         courier.full_clean()  # demo data obeys the same rules as staff input
 
-    admin = authenticate(username="admin", password="fengxian-demo")
+    admin = authenticate(LOGIN, username="admin", password="fengxian-demo")
     assert admin is not None and admin.is_superuser
-    nanqiao = authenticate(username="nanqiao", password="fengxian-demo")
+    nanqiao = authenticate(LOGIN, username="nanqiao", password="fengxian-demo")
     assert staff_town_id(nanqiao) == nanqiao.staff_profile.town_id
     assert nanqiao.staff_profile.town.name == "南桥镇"
-    xidu = authenticate(username="xidu", password="fengxian-demo")
+    xidu = authenticate(LOGIN, username="xidu", password="fengxian-demo")
     assert xidu.staff_profile.town.name == "西渡街道"
-    district = authenticate(username="district", password="fengxian-demo")
+    district = authenticate(LOGIN, username="district", password="fengxian-demo")
     assert district.staff_profile.town is None
     assert district.has_perm("couriers.view_full_id_number")
     assert not nanqiao.has_perm("couriers.view_full_id_number")

@@ -1,0 +1,117 @@
+"""Rate limits for public forms, counted in the database so they hold across workers.
+
+Every POST to a public page (anything outside the staff admin) is counted per browser and per
+client address in fixed windows; past the limit the client gets HTTP 429 with a Chinese
+message, while other clients carry on. A view may set its own limits with `rate_limit`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+from functools import wraps
+
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from couriers.models import RateCounter
+
+DEVICE_COOKIE = "fx_device"  # set by stations.devices for anonymous visitors
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's address. Behind the HTTPS proxy REMOTE_ADDR is the proxy, and the proxy's
+    X-Forwarded-For last hop is the client (the proxy must overwrite that header)."""
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip()
+    return forwarded or request.META.get("REMOTE_ADDR", "")
+
+
+def _digest(*parts: str) -> str:
+    raw = ":".join((settings.SECRET_KEY, *parts))
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def hit(key: str, period: int) -> int:
+    """Count one request for `key` in the current window of `period` seconds; the count so
+    far. One atomic statement, so concurrent workers never lose a hit."""
+    window = int(time.time()) // period * period
+    q = connection.ops.quote_name
+    table, key_col, window_col, hits = (
+        q(RateCounter._meta.db_table),
+        q("key"),
+        q("window"),
+        q("hits"),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({key_col}, {window_col}, {hits}) VALUES (%s, %s, 1) "
+            f"ON CONFLICT ({key_col}, {window_col}) DO UPDATE SET {hits} = {table}.{hits} + 1 "
+            f"RETURNING {hits}",
+            [key, window],
+        )
+        hits = cursor.fetchone()[0]
+    if random.random() < 0.01:  # now and then, forget windows older than a day
+        RateCounter.objects.filter(window__lt=window - 86_400).delete()
+    return hits
+
+
+def over_limit(request: HttpRequest, scope: str, limits: dict | None = None) -> int:
+    """Seconds to wait when this request is over one of its limits, else 0."""
+    limits = limits or settings.PUBLIC_POST_LIMITS
+    address = client_address(request)
+    # A browser without our cookie counts by its address, so dropping cookies gains nothing.
+    device = request.COOKIES.get(DEVICE_COOKIE) or f"ip:{address}"
+    for kind, ident in (("device", device), ("address", address)):
+        if kind not in limits:
+            continue
+        count, period = limits[kind]
+        if hit(_digest(scope, kind, ident), period) > count:
+            return period - int(time.time()) % period
+    return 0
+
+
+def too_many_requests(request: HttpRequest, retry_after: int) -> HttpResponse:
+    minutes = max(1, (retry_after + 59) // 60)
+    response = render(request, "rate_limited.html", {"minutes": minutes}, status=429)
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+def rate_limit(**limits: tuple[int, int]):
+    """Own limits for a view's POSTs, e.g. @rate_limit(device=(5, 3600), address=(50, 3600))."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            return view(*args, **kwargs)
+
+        wrapper.rate_limits = limits
+        return wrapper
+
+    return decorate
+
+
+class PublicFormRateLimitMiddleware:
+    """Counts POSTs outside the staff admin; see the module docstring."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.admin_prefix = "/" + settings.ADMIN_URL
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view, args, kwargs):
+        if request.method != "POST" or request.path.startswith(self.admin_prefix):
+            return None
+        if getattr(request, "user", None) is not None and request.user.is_staff:
+            return None
+        limits = getattr(view, "rate_limits", None)
+        scope = getattr(request.resolver_match, "view_name", "") or request.path
+        wait = over_limit(request, scope, limits)
+        if wait:
+            return too_many_requests(request, wait)
+        return None
