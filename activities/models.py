@@ -94,6 +94,9 @@ class VolunteerPost(models.Model):
 class Claim(models.Model):
     """A courier's claim (认领) of a volunteer post."""
 
+    # A bare fact: kept, pointing at the anonymous courier, when a person's data is erased.
+    KEEP_ON_ERASURE = True
+
     class Status(models.TextChoices):
         ACTIVE = "active", _("已认领")
         WITHDRAWN = "withdrawn", _("已退出")
@@ -133,6 +136,9 @@ class Claim(models.Model):
 class ServiceRecord(models.Model):
     """A service done under a claim, confirmed by staff; confirming awards the post's points."""
 
+    # A bare fact: kept, pointing at the anonymous courier, when a person's data is erased.
+    KEEP_ON_ERASURE = True
+
     claim = models.ForeignKey(
         Claim, on_delete=models.PROTECT, related_name="services", verbose_name=_("认领")
     )
@@ -170,6 +176,9 @@ class ServiceRecord(models.Model):
 class PointsEntry(models.Model):
     """One line of the append-only points ledger. Nothing edits an entry: a correction is a
     reversing entry with its own reason."""
+
+    # A bare fact: kept, pointing at the anonymous courier, when a person's data is erased.
+    KEEP_ON_ERASURE = True
 
     class Source(models.TextChoices):
         SERVICE = "service", _("志愿服务")
@@ -305,6 +314,15 @@ class PhotoReport(models.Model):
     def __str__(self) -> str:
         return f"{self.get_category_display()} · {self.address}"
 
+    @classmethod
+    def erase_personal_data(cls, reports) -> None:
+        """The reporter's data erased: the photo (it may show them) and their own words go;
+        where and what the problem was, and how it was handled, stay on the record."""
+        for report in reports:
+            if report.photo:
+                report.photo.delete(save=False)
+        reports.update(photo="", description="（报告人已注销，照片和描述已删除）")
+
     @property
     def is_overdue(self) -> bool:
         """Waiting for acceptance longer than PHOTO_REPORT_ACCEPT_DAYS."""
@@ -314,6 +332,9 @@ class PhotoReport(models.Model):
 
 class PhotoReportEvent(models.Model):
     """Each step of a report's workflow: which status, who, when, and the note given."""
+
+    # A bare fact: kept, pointing at the anonymous courier, when a person's data is erased.
+    KEEP_ON_ERASURE = True
 
     report = models.ForeignKey(
         PhotoReport, on_delete=models.CASCADE, related_name="events", verbose_name=_("报告")

@@ -280,6 +280,9 @@ class StatusReport(models.Model):
 class StationVisit(models.Model):
     """A scan of a station's poster: where couriers actually rest, and when."""
 
+    # A bare fact: kept, pointing at the anonymous courier, when a person's data is erased.
+    KEEP_ON_ERASURE = True
+
     station = models.ForeignKey(
         Station, on_delete=models.CASCADE, related_name="visits", verbose_name=_("站点")
     )
@@ -419,6 +422,9 @@ class CheckIn(models.Model):
     """A courier's registration (报到备案) at a point in a campaign: one per courier per
     campaign, enforced by the database; moving to another point keeps the history."""
 
+    # A bare fact: kept, pointing at the anonymous courier, when a person's data is erased.
+    KEEP_ON_ERASURE = True
+
     courier = models.ForeignKey(
         Courier, on_delete=models.CASCADE, related_name="checkins", verbose_name=_("快递小哥")
     )
@@ -470,6 +476,9 @@ class CheckIn(models.Model):
 
 class CheckInMove(models.Model):
     """History: a registration moved from one point to another."""
+
+    # A bare fact: kept, pointing at the anonymous courier, when a person's data is erased.
+    KEEP_ON_ERASURE = True
 
     checkin = models.ForeignKey(
         CheckIn, on_delete=models.CASCADE, related_name="moves", verbose_name=_("报到记录")
