@@ -19,6 +19,7 @@ from activities.photos import clean_photo
 from couriers import identity
 from couriers.masking import mask_name
 from couriers.models import Town
+from couriers.public_cache import public_page
 from stations.models import CheckIn, SixI
 
 
@@ -31,6 +32,7 @@ class PostFilter(forms.Form):
     )
 
 
+@public_page
 def post_list(request: HttpRequest) -> HttpResponse:
     form = PostFilter(request.GET or None)
     posts = VolunteerPost.objects.active().with_claim_counts().select_related("town", "community")
@@ -48,6 +50,7 @@ def post_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+@public_page
 def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
     post = get_object_or_404(
         VolunteerPost.objects.active()
@@ -97,6 +100,7 @@ def post_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 # --- the leaderboard ---------------------------------------------------------------------------
 
 
+@public_page
 def leaderboard(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     try:
@@ -193,6 +197,7 @@ def report_photo(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
+@public_page
 def resolved_reports(request: HttpRequest) -> HttpResponse:
     """Resolved reports staff chose to publish: what was found and done, no personal data."""
     reports = PhotoReport.objects.filter(

@@ -114,6 +114,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Shared by every worker: the database by default, Redis when CACHE_URL says so
 # (CACHE_URL=redis://127.0.0.1:6379/1). Public pages keep short-lived fragments here.
 CACHES = {"default": env.cache("CACHE_URL", default="dbcache://fengxian_cache")}
+# Public pages are served from that cache to anonymous visitors for this many seconds (0: off);
+# see couriers/public_cache.py.
+PUBLIC_PAGE_CACHE = env.int("PUBLIC_PAGE_CACHE", default=60)
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

@@ -6,6 +6,7 @@ from django.templatetags.static import static
 
 from activities.models import Claim, VolunteerPost
 from couriers.models import Courier, Enterprise, Outlet
+from couriers.public_cache import public_page
 from stations.models import CheckIn, CheckinPoint, Station
 
 
@@ -35,6 +36,7 @@ def headline_figures() -> list[dict]:
     ]
 
 
+@public_page
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html", {"figures": headline_figures()})
 

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from couriers import identity
 from couriers.models import Town
+from couriers.public_cache import public_page, same_origin_post
 from stations import devices, geo, hours
 from stations.models import Service, Station, StationVisit, StatusReport
 from stations.posters import render_poster
@@ -110,6 +111,7 @@ def _located(form: FinderForm) -> bool:
     return bool(form.is_bound and form.is_valid() and form.cleaned_data.get("lat") is not None)
 
 
+@public_page
 def finder(request: HttpRequest) -> HttpResponse:
     form = FinderForm(request.GET or None)
     entries = find_stations(form)
@@ -125,6 +127,7 @@ def finder(request: HttpRequest) -> HttpResponse:
     )
 
 
+@public_page
 def station_map(request: HttpRequest) -> HttpResponse:
     form = FinderForm(request.GET or None)
     entries = find_stations(form)
@@ -156,6 +159,7 @@ def station_map(request: HttpRequest) -> HttpResponse:
     )
 
 
+@public_page
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     station = get_object_or_404(Station.objects.active().for_finder(), pk=pk)
     reports = [
@@ -188,6 +192,7 @@ def ago(moment: datetime.datetime) -> str:
     return f"{int(seconds // 3600)} 小时前"
 
 
+@same_origin_post
 @require_POST
 def report(request: HttpRequest, pk: int) -> HttpResponse:
     station = get_object_or_404(Station.objects.active(), pk=pk)

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from tests import factories
@@ -79,6 +80,15 @@ def committed_db(transactional_db):
 
     seed_towns(Town)
     sync_role_groups()
+    # Flushing leaves the cache table alone: no page cached by an earlier test may be served.
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _pages_rendered_fresh(settings):
+    # Tests see each page as rendered (and count its queries); the page cache in front of
+    # anonymous pages is tested on its own in test_public_cache.py.
+    settings.PUBLIC_PAGE_CACHE = 0
 
 
 @pytest.fixture(autouse=True)

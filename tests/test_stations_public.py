@@ -335,7 +335,10 @@ def test_navigation_coordinates_are_shifted_from_the_stored_wgs84_ones(anonymous
 def test_inactive_station_pages_are_not_found(anonymous, nanqiao_town):
     closed = station(nanqiao_town, "已停用站点", is_active=False)
     assert anonymous.get(f"/stations/{closed.pk}/").status_code == 404
-    assert anonymous.post(f"/stations/{closed.pk}/report/", {"kind": "open"}).status_code == 404
+    response = anonymous.post(
+        f"/stations/{closed.pk}/report/", {"kind": "open"}, HTTP_ORIGIN="http://testserver"
+    )
+    assert response.status_code == 404
     assert anonymous.get(f"/stations/{closed.pk}/scan/").status_code == 404
     assert not StatusReport.objects.exists() and not StationVisit.objects.exists()
 
@@ -353,6 +356,7 @@ def test_inactive_station_poster_is_not_found(anonymous, nanqiao_town):
 
 
 def report(client: Client, target: Station, kind: str = "no_water", **kwargs):
+    kwargs.setdefault("HTTP_ORIGIN", "http://testserver")  # browsers send it with every POST
     return client.post(f"/stations/{target.pk}/report/", {"kind": kind}, **kwargs)
 
 
