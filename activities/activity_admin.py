@@ -35,6 +35,15 @@ from couriers.resources import SafeExportResource
 from stations.posters import render_poster
 
 
+class ExportForUser(ExportMixin):
+    """Exports know who asks, so phones are masked for staff without the permission."""
+
+    formats = [base_formats.XLSX, base_formats.CSV]
+
+    def get_export_resource_kwargs(self, request, **kwargs):
+        return {"user": request.user}
+
+
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
     list_display = ("name", "sort_order")
@@ -149,6 +158,11 @@ class ActivityAdmin(TownScopedAdmin):
         ),
         ("主办与协办", {"fields": ("organisers", "partners")}),
     )
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "online_url":
+            kwargs["assume_scheme"] = "https"  # meeting links typed without a scheme
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_queryset(self, request):
         return (
@@ -306,9 +320,8 @@ class SignUpResource(SafeExportResource):
 
 
 @admin.register(SignUp)
-class SignUpAdmin(ExportMixin, TownScopedAdmin):
+class SignUpAdmin(ExportForUser, TownScopedAdmin):
     resource_classes = [SignUpResource]
-    formats = [base_formats.XLSX, base_formats.CSV]
     list_display = (
         "courier",
         "phone",
@@ -411,9 +424,8 @@ class AttendanceResource(SafeExportResource):
 
 
 @admin.register(Attendance)
-class AttendanceAdmin(ExportMixin, TownScopedAdmin):
+class AttendanceAdmin(ExportForUser, TownScopedAdmin):
     resource_classes = [AttendanceResource]
-    formats = [base_formats.XLSX, base_formats.CSV]
     list_display = ("courier", "activity", "via", "walk_in", "at", "recorded_by")
     list_filter = ("via", "walk_in", "activity__kind", "activity__town")
     list_select_related = ("courier", "activity", "recorded_by")
@@ -438,8 +450,14 @@ class AttendanceAdmin(ExportMixin, TownScopedAdmin):
             attendance.unmark(record, request.user)
 
 
+class PartnershipYearFormSet(forms.BaseInlineFormSet):
+    def get_unique_error_message(self, unique_check) -> str:
+        return "同一年度只能填写一次，请合并重复的年度。"
+
+
 class PartnershipYearInline(admin.TabularInline):
     model = PartnershipYear
+    formset = PartnershipYearFormSet
     extra = 1
     fields = ("year", "items", "output_value")
 

@@ -17,6 +17,9 @@ def partnership_overview(request: HttpRequest) -> HttpResponse:
     for row in years:
         row["kinds"] = by_kind.get(row["year"], [])
     latest = years[0] if years else None
+    if latest:
+        latest["items_exact"] = f"{latest['items']:,} 件"
+        latest["output_exact"] = f"{latest['output_value']:,} 元"
     return render(
         request,
         "activities/partnerships.html",
