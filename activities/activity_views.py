@@ -6,11 +6,11 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from activities import attendance, calendar, signups
 from activities.models import Activity, Attendance, SignUp
@@ -131,6 +131,7 @@ def activity_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("activities:activity", pk=pk)
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 def attend(request: HttpRequest, token: str) -> HttpResponse:
     """The activity's QR code leads here: sign in if needed, then confirm attendance."""
     activity = attendance.activity_from_token(token)
@@ -150,8 +151,6 @@ def attend(request: HttpRequest, token: str) -> HttpResponse:
                 request, f"你已于 {timezone.localtime(record.at):%H:%M} 签到，不用重复签到。"
             )
         return redirect("activities:activity", pk=activity.pk)
-    if request.method not in ("GET", "HEAD", "POST"):
-        raise Http404
     opens, closes = attendance.window(activity)
     return render(
         request,

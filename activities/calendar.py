@@ -58,7 +58,7 @@ def ics(activity: Activity, *, url: str, host: str) -> str:
         f"DTSTART:{utc(activity.starts_at)}",
         f"DTEND:{utc(activity.ends_at)}",
         f"SUMMARY:{escape(activity.title)}",
-        f"LOCATION:{escape(activity.online_url if activity.is_online else activity.venue)}",
+        f"LOCATION:{escape(activity.venue)}",
         f"DESCRIPTION:{escape(_description(activity, url))}",
         f"URL:{url}",
         "END:VEVENT",
@@ -74,6 +74,7 @@ def _description(activity: Activity, url: str) -> str:
     if activity.description:
         parts.append(activity.description)
     if activity.is_online:
-        parts.append(f"线上链接：{activity.online_url}")
+        # The meeting link is for confirmed couriers only (shown on the page once signed up).
+        parts.append("线上参加：报名成功后在活动页面查看链接")
     parts.append(f"详情与报名：{url}")
     return "\n".join(parts)

@@ -265,6 +265,8 @@ def test_the_online_link_is_shown_only_to_confirmed_couriers(nanqiao_town, couri
     sign_up(couriers[0], online)
     page = courier_client(couriers[0]).get(f"/activities/{online.pk}/").content.decode()
     assert "https://meeting.example.cn/room-42" in page
+    calendar = Client().get(f"/activities/{online.pk}.ics").content.decode()
+    assert "room-42" not in calendar and "LOCATION:线上（云端课堂）" in calendar
 
 
 # --- the venue rules --------------------------------------------------------------------------

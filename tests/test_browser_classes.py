@@ -12,6 +12,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from activities import attendance, points, signups
+from activities.demo import _portrait
 from activities.models import Activity, Attendance, SignUp
 from tests import factories
 from tests.browser import assert_fits_phone_width, screenshot
@@ -145,6 +146,7 @@ def test_stories_and_partnerships_fit_a_phone(live_db, phone_page):
         consent_note="书面同意书",
         published_on=timezone.localdate(),
     )
+    story.photo.save("portrait.jpg", _portrait(1))
     firm = factories.enterprise(nanqiao)
     partnership = Partnership.objects.create(
         enterprise=firm,
@@ -163,6 +165,9 @@ def test_stories_and_partnerships_fit_a_phone(live_db, phone_page):
     page.get_by_role("link", name=story.title).click()
     page.wait_for_url(f"**/stories/{story.pk}/")
     expect(page.locator(".meta")).to_contain_text("王*国")
+    photo = page.locator("article img")
+    expect(photo).to_be_visible()
+    assert photo.evaluate("img => img.complete && img.naturalWidth") == 640
     assert_fits_phone_width(page)
     screenshot(page, "story-phone")
     page.goto(live_db.url + "/partnerships/")
