@@ -17,7 +17,11 @@ from import_export import fields
 from import_export.admin import ExportMixin
 from import_export.formats import base_formats
 
-from activities import points, reports
+from activities import (
+    activity_admin,  # noqa: F401  (registers activities, partnerships, stories)
+    points,
+    reports,
+)
 from activities.models import (
     Claim,
     PhotoReport,

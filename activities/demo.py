@@ -1,5 +1,7 @@
-"""Demo 6I posts, ~300 claims, confirmed services and their points, and photo reports in
-every state (with small generated images). Idempotent."""
+"""Demo 6I posts, ~300 claims, confirmed services and their points, photo reports in every
+state (with small generated images), activities of every kind in past and coming months with
+sign-ups, waiting lists and attendance, service partnerships reproducing the article's 2024
+figures, and role-model stories. Idempotent."""
 
 from __future__ import annotations
 
@@ -12,11 +14,24 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
-from activities import points, reports
-from activities.models import Claim, PhotoReport, PointsEntry, ServiceRecord, VolunteerPost
+from activities import attendance, points, reports
+from activities.models import (
+    Activity,
+    Attendance,
+    Claim,
+    Department,
+    Partnership,
+    PartnershipYear,
+    PhotoReport,
+    PointsEntry,
+    ServiceRecord,
+    SignUp,
+    Story,
+    VolunteerPost,
+)
 from activities.services import record_service
-from couriers.models import Courier, Town
-from stations.models import SixI
+from couriers.models import Courier, Enterprise, Town
+from stations.models import CheckinPoint, SixI, Station
 
 POSTS = {
     SixI.LEARN: ["快递驿站理论宣讲员", "新业态新就业群体学习小组", "红色故事分享员"],
@@ -80,6 +95,7 @@ def load() -> dict[str, int]:
     if not PhotoReport.objects.exists():
         _reports(rng, staff)
     return {
+        **load_programmes(rng, staff),
         "志愿服务岗位": VolunteerPost.objects.count(),
         "岗位认领": Claim.objects.filter(status=Claim.Status.ACTIVE).count(),
         "服务记录": ServiceRecord.objects.count(),
@@ -153,3 +169,260 @@ def _reports(rng: random.Random, staff) -> None:
             PhotoReport.objects.filter(pk=report.pk).update(is_published=True)
     if staff is not None and couriers:
         points.adjust(couriers[0], 10, "年度优秀志愿者奖励", staff)
+
+
+# --- activities, partnerships and stories -----------------------------------------------------
+
+K, T = Activity.Kind, Activity.Topic
+ACTIVITIES = [
+    # title, kind, topic, "organisers|partners",
+    # "capacity points days-from-today start-hour hours"
+    ("夏送清凉·绿豆汤和防暑药品发放", K.SUMMER, "", "区总工会|区卫健委", "60 3 -100 14 2"),
+    ("冬送温暖·护膝手套暖心包", K.WINTER, "", "区总工会|区妇联", "50 3 20 14 2"),
+    ("春节留奉小哥年夜饭", K.SPRING_FESTIVAL, "", "区委社会工作部|团区委", "40 5 60 17 3"),
+    ("中秋月饼送到站点", K.MID_AUTUMN, "", "区委社会工作部|区邮政管理局", "40 3 -70 15 2"),
+    ("流动课堂：电动车交通安全", K.MOBILE_CLASS, T.TRAFFIC, "区公安分局|", "30 5 -40 19 1.5"),
+    ("流动课堂：交通安全（第二期）", K.MOBILE_CLASS, T.TRAFFIC, "区公安分局|", "4 5 5 19 1.5"),
+    ("流动课堂：食品安全与配送卫生", K.MOBILE_CLASS, T.FOOD, "区市场监管局|", "30 5 -20 19 1.5"),
+    ("云端课堂：劳动合同与权益保障", K.ONLINE_CLASS, T.RIGHTS, "区总工会|", "200 5 3 20 1"),
+    (
+        "云端课堂：民法典与交通事故处理",
+        K.ONLINE_CLASS,
+        T.LAW,
+        "区委社会工作部|区公安分局",
+        "200 5 -10 20 1",
+    ),
+    (
+        "快递小哥技能创新大赛（初赛）",
+        K.MOBILE_CLASS,
+        T.CONTEST,
+        "区总工会|区邮政管理局",
+        "3 10 12 9 4",
+    ),
+    ("青年夜校：手机摄影", K.NIGHT_SCHOOL, "", "团区委|", "25 3 8 19 2"),
+    ("青年夜校：普通话与沟通", K.NIGHT_SCHOOL, "", "团区委|", "25 3 -30 19 2"),
+    ("行走的健康吧：义诊和颈肩腰放松", K.HEALTH_BAR, "", "区卫健委|", "40 3 -5 10 3"),
+    ("行走的健康吧：夏季防暑体检", K.HEALTH_BAR, "", "区卫健委|区总工会", "40 3 30 10 3"),
+    ("友好工作圈：小哥和社区面对面", K.WORK_CIRCLE, "", "区委社会工作部|区房管局", "30 3 15 15 2"),
+    ("小哥议事会：快递车停放怎么管", K.GATHERING, "", "区委社会工作部|区房管局", "20 5 -15 15 2"),
+    ("关爱女快递员：妇女之家茶话会", K.CARE, "", "区妇联|", "20 3 25 14 2"),
+]
+
+# 2023 and 2024 partnership figures; 2024 is the source article's: 22 companies, 12 million+
+# items, 1.5 billion yuan of output supported.
+FACTORY_PARTNERS = [
+    ("上海奉贤化妆品产业园某日化厂", Partnership.Mode.WAREHOUSE, "金海街道"),
+    ("东方美谷美妆代工厂", Partnership.Mode.LAST_MILE, "奉浦街道"),
+    ("临港奉贤园区汽配厂", Partnership.Mode.INBOUND, "海湾镇"),
+    ("奉贤经济开发区电子元件厂", Partnership.Mode.INBOUND, "南桥镇"),
+    ("青村镇服装厂", Partnership.Mode.LAST_MILE, "青村镇"),
+    ("金汇镇食品厂", Partnership.Mode.WAREHOUSE, "金汇镇"),
+    ("庄行镇五金工具厂", Partnership.Mode.INBOUND, "庄行镇"),
+    ("柘林镇医疗器械厂", Partnership.Mode.WAREHOUSE, "柘林镇"),
+]
+VILLAGE_PARTNERS = [
+    ("庄行镇黄桃专业合作社", "黄桃", "庄行镇"),
+    ("青村镇吴房村黄桃合作社", "黄桃", "青村镇"),
+    ("金汇镇蜜梨合作社", "蜜梨", "金汇镇"),
+    ("庄行镇蜜梨家庭农场", "蜜梨", "庄行镇"),
+    ("奉城镇番茄合作社", "番茄", "奉城镇"),
+    ("四团镇鲜切花基地", "鲜花", "四团镇"),
+]
+ITEMS_2024 = 12_360_000
+OUTPUT_2024 = 1_500_000_000
+STORIES = [
+    (
+        "雨夜送药的“平安骑手”",
+        "暴雨夜里，他把急需的药品准时送到独居老人家中。",
+        "去年夏天的一个暴雨夜，他在送件途中接到社区求助：一位独居老人急需的药品还在驿站。"
+        "他绕路取药，冒雨送到老人家中，又帮老人把积水的门口清理干净。\n"
+        "他说：“大家都叫我们小哥，社区就是我们的家。”如今他是社区议事会的小哥代表，"
+        "常把送件路上看到的问题带到议事会上。",
+        "顺丰小哥 王师傅",
+        True,
+    ),
+    (
+        "从快递员到技能大赛冠军",
+        "五年送件路，她把分拣经验整理成了一套“快准稳”工作法。",
+        "她在网点做了五年快递员，琢磨出按楼栋、时段分拣的“快准稳”工作法，"
+        "在区快递小哥技能创新大赛中获得一等奖，并在流动课堂上把经验分享给新入行的小哥。",
+        "",
+        True,
+    ),
+    (
+        "拍贤城的“啄木鸟”",
+        "一年随手拍报告三十多处城市问题，件件有回音。",
+        "他在送件路上随手拍下破损的护栏、不亮的路灯和堵住消防通道的车辆，"
+        "通过“拍贤城、美奉贤”报给街镇。一年下来，三十多处问题都得到了处理。",
+        "",
+        True,
+    ),
+    (
+        "黄桃季的“桃园快递站”",
+        "（待小哥同意后发布）",
+        "黄桃季里，他每天凌晨到桃园收件，把刚摘的黄桃当天发往全国。",
+        "",
+        False,
+    ),
+]
+
+
+def _at(today: datetime.date, days: int, hour: float) -> datetime.datetime:
+    tz = timezone.get_current_timezone()
+    day = today + datetime.timedelta(days=days)
+    return datetime.datetime.combine(day, datetime.time(int(hour), int(hour % 1 * 60)), tz)
+
+
+def load_programmes(rng: random.Random, staff) -> dict[str, int]:
+    if not Activity.objects.exists():
+        _activities(rng, staff)
+    if not Partnership.objects.exists():
+        _partnerships(rng)
+    if not Story.objects.exists():
+        _stories(rng, staff)
+    return {
+        "活动与课堂": Activity.objects.count(),
+        "活动报名": SignUp.objects.exclude(status=SignUp.Status.CANCELLED).count(),
+        "活动签到": Attendance.objects.count(),
+        "服务合作": Partnership.objects.count(),
+        "先进典型（已发布）": Story.objects.public().count(),
+    }
+
+
+def _activities(rng: random.Random, staff) -> None:
+    towns = list(Town.objects.all())
+    departments = {d.name: d for d in Department.objects.all()}
+    couriers = list(Courier.objects.filter(checkins__isnull=False).order_by("pk")[:400])
+    today = timezone.localdate()
+    now = timezone.now()
+    for n, (title, kind, topic, who, figures) in enumerate(ACTIVITIES):
+        organisers, partners = (part.split() for part in who.split("|"))
+        capacity, pts, days = (int(x) for x in figures.split()[:3])
+        hour, hours = (float(x) for x in figures.split()[3:])
+        town = towns[n % len(towns)]
+        venue: dict = {}
+        if kind == Activity.Kind.ONLINE_CLASS:
+            venue["online_url"] = "https://meeting.example.cn/fengxian-courier-class"
+        elif n % 3 == 0:
+            venue["checkin_point"] = CheckinPoint.objects.filter(town=town).first()
+        else:
+            venue["station"] = Station.objects.filter(town=town).first()
+        if not any(venue.values()):
+            venue = {"address": f"{town.name}党群服务中心"}
+        starts = _at(today, days, hour)
+        activity = Activity.objects.create(
+            title=title,
+            kind=kind,
+            topic=topic,
+            town=town,
+            description=f"{title}。欢迎快递小哥报名参加，名额有限，先到先得。",
+            starts_at=starts,
+            ends_at=starts + datetime.timedelta(hours=hours),
+            signup_deadline=starts - datetime.timedelta(hours=12),
+            capacity=capacity,
+            points=pts,
+            **venue,
+        )
+        activity.full_clean()
+        activity.organisers.set([departments[d] for d in organisers if d in departments])
+        activity.partners.set([departments[d] for d in partners if d in departments])
+        # Sign-ups a few days before: small classes fill up and keep a waiting list.
+        wanted = min(len(couriers), capacity + 3 if capacity < 10 else rng.randint(8, capacity))
+        chosen = rng.sample(couriers, wanted)
+        created = starts - datetime.timedelta(days=10)
+        rows = []
+        for i, courier in enumerate(chosen):
+            status = SignUp.Status.CONFIRMED if i < capacity else SignUp.Status.WAITING
+            rows.append(
+                SignUp(
+                    activity=activity,
+                    courier=courier,
+                    status=status,
+                    created_at=min(created + datetime.timedelta(minutes=17 * i), now),
+                )
+            )
+        SignUp.objects.bulk_create(rows)
+        if activity.ends_at < now:
+            came = [r.courier for r in rows if r.status == SignUp.Status.CONFIRMED]
+            for courier in came[: int(len(came) * 0.8)]:
+                attendance.mark(activity, courier, via=Attendance.Via.SCAN, at=starts)
+            if staff is not None and came:
+                walk_in = rng.choice(couriers)
+                attendance.mark(activity, walk_in, via=Attendance.Via.STAFF, by=staff, at=starts)
+
+
+def _split(total: int, weights: list[float], unit: int) -> list[int]:
+    """`total` shared by weight, rounded to `unit`, the last share taking the remainder."""
+    scale = total / sum(weights)
+    shares = [int(w * scale) // unit * unit for w in weights[:-1]]
+    return [*shares, total - sum(shares)]
+
+
+def _partnerships(rng: random.Random) -> None:
+    towns = {t.name: t for t in Town.objects.all()}
+    enterprises = list(Enterprise.objects.order_by("pk")[:22])
+    places = [("factory", *p) for p in FACTORY_PARTNERS] + [
+        ("village", *p) for p in VILLAGE_PARTNERS
+    ]
+    made = []
+    for n, enterprise in enumerate(enterprises):
+        # Every enterprise serves one or two partners; each partner has several carriers.
+        for k in range(1 + (n % 3 == 0)):
+            kind, partner, detail, town_name = places[(n + k * 5) % len(places)]
+            made.append(
+                Partnership(
+                    enterprise=enterprise,
+                    partner=partner,
+                    kind=kind,
+                    mode=detail if kind == "factory" else "",
+                    produce=detail if kind == "village" else "",
+                    town=towns.get(town_name) or enterprise.town,
+                    since=datetime.date(2019 + (n + k) % 5, 1 + n % 12, 1),
+                )
+            )
+    Partnership.objects.bulk_create(made)
+    partnerships = list(Partnership.objects.order_by("pk"))
+    weights = [rng.uniform(0.5, 2.0) for _ in partnerships]
+    items = _split(ITEMS_2024, weights, 1_000)
+    output = _split(OUTPUT_2024, [w * rng.uniform(0.7, 1.3) for w in weights], 10_000)
+    rows = []
+    for p, n_items, value in zip(partnerships, items, output, strict=True):
+        rows.append(PartnershipYear(partnership=p, year=2024, items=n_items, output_value=value))
+        if p.since.year < 2024:
+            rows.append(
+                PartnershipYear(
+                    partnership=p,
+                    year=2023,
+                    items=n_items * 4 // 5 // 1_000 * 1_000,
+                    output_value=value * 4 // 5 // 10_000 * 10_000,
+                )
+            )
+    PartnershipYear.objects.bulk_create(rows)
+
+
+def _portrait(seed: int) -> ContentFile:
+    image = Image.new("RGB", (640, 400), (183, 28, 28))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse([250, 60, 390, 200], fill=(255, 224, 178))
+    draw.rectangle([210, 220, 430, 400], fill=(255, 193, 7 + seed * 30))
+    output = io.BytesIO()
+    image.save(output, format="JPEG", quality=80)
+    return ContentFile(output.getvalue(), name=f"story-{seed}.jpg")
+
+
+def _stories(rng: random.Random, staff) -> None:
+    couriers = list(Courier.objects.filter(checkins__isnull=False).order_by("pk")[:50])
+    today = timezone.localdate()
+    for n, (title, summary, body, display_name, consent) in enumerate(STORIES):
+        Story.objects.create(
+            title=title,
+            summary=summary,
+            body=body,
+            photo=_portrait(n),
+            courier=couriers[n * 7 % len(couriers)],
+            display_name=display_name,
+            consent_given_at=timezone.now() - datetime.timedelta(days=40) if consent else None,
+            consent_note="本人签署书面同意书，原件存街镇" if consent else "",
+            consent_recorded_by=staff if consent else None,
+            published_on=today - datetime.timedelta(days=30 - n * 7) if consent else None,
+        )

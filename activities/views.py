@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from activities import points
+from activities import points, signups
 from activities.claims import ClaimRefused, claim, withdraw
 from activities.models import Claim, PhotoReport, PointsEntry, VolunteerPost
 from activities.photos import clean_photo
@@ -231,6 +231,7 @@ def me(request: HttpRequest) -> HttpResponse:
             "balance": points.balance(courier),
             "entries": PointsEntry.objects.filter(courier=courier)[:20],
             "reports": PhotoReport.objects.filter(courier=courier)[:10],
+            "signups": signups.upcoming_for(courier),
         },
     )
 

@@ -280,6 +280,12 @@ PHOTO_REPORT_ACCEPT_DAYS = env.int("PHOTO_REPORT_ACCEPT_DAYS", default=3)
 PHOTO_MAX_BYTES = 10 * 1024 * 1024
 PHOTO_MAX_PIXELS = 40_000_000
 
+# --- Activities -----------------------------------------------------------------------------
+# An activity's attendance QR code is accepted from this many minutes before its start until
+# this many minutes after its end.
+ACTIVITY_ATTENDANCE_EARLY_MINUTES = env.int("ACTIVITY_ATTENDANCE_EARLY_MINUTES", default=60)
+ACTIVITY_ATTENDANCE_LATE_MINUTES = env.int("ACTIVITY_ATTENDANCE_LATE_MINUTES", default=60)
+
 # --- Portal ---------------------------------------------------------------------------------
 # Map tiles for the station map (MAP_TILE_URL, set above for the CSP); empty hides the map.
 MAP_TILE_ATTRIBUTION = env.str("MAP_TILE_ATTRIBUTION", default="© OpenStreetMap")

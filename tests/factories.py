@@ -88,3 +88,21 @@ def district_staff(username: str = "district") -> User:
 
 def town_staff(username: str, in_town: Town) -> User:
     return staff_user(username, TOWN_ADMIN, in_town)
+
+
+def activity(in_town: Town, title: str = "流动课堂：交通安全", **fields):
+    """A published activity at an address, starting in three days unless told otherwise."""
+    import datetime
+
+    from django.utils import timezone
+
+    from activities.models import Activity
+
+    starts = fields.pop("starts_at", timezone.now() + datetime.timedelta(days=3))
+    fields.setdefault("kind", Activity.Kind.MOBILE_CLASS)
+    fields.setdefault("topic", Activity.Topic.TRAFFIC)
+    fields.setdefault("address", f"{in_town.name}党群服务中心")
+    fields.setdefault("capacity", 3)
+    fields.setdefault("points", 5)
+    fields.setdefault("ends_at", starts + datetime.timedelta(hours=2))
+    return Activity.objects.create(title=title, town=in_town, starts_at=starts, **fields)
