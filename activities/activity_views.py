@@ -16,6 +16,7 @@ from activities import attendance, calendar, signups
 from activities.models import Activity, Attendance, SignUp
 from couriers import identity
 from couriers.models import Town
+from couriers.public_cache import public_page
 
 PER_PAGE = 20
 
@@ -29,6 +30,7 @@ class ActivityFilter(forms.Form):
     )
 
 
+@public_page
 def activity_list(request: HttpRequest) -> HttpResponse:
     form = ActivityFilter(request.GET or None)
     activities = (
@@ -62,6 +64,7 @@ def _activity(pk: int) -> Activity:
     )
 
 
+@public_page
 def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
     activity = _activity(pk)
     courier = identity.current_courier(request)
@@ -88,6 +91,7 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@public_page
 def activity_ics(request: HttpRequest, pk: int) -> HttpResponse:
     activity = get_object_or_404(
         Activity.objects.published().select_related("station", "checkin_point"), pk=pk

@@ -574,6 +574,9 @@ class Activity(models.Model):
 class SignUp(models.Model):
     """A courier's sign-up for an activity: confirmed, on the waiting list, or cancelled."""
 
+    # A bare fact: kept, pointing at the anonymous courier, when a person's data is erased.
+    KEEP_ON_ERASURE = True
+
     class Status(models.TextChoices):
         CONFIRMED = "confirmed", _("已报名")
         WAITING = "waiting", _("候补")
@@ -618,6 +621,9 @@ class SignUp(models.Model):
 
 class Attendance(models.Model):
     """A courier was at an activity: scanned its QR code there, or staff ticked them."""
+
+    # A bare fact: kept, pointing at the anonymous courier, when a person's data is erased.
+    KEEP_ON_ERASURE = True
 
     class Via(models.TextChoices):
         SCAN = "scan", _("现场扫码")

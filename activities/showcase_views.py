@@ -9,8 +9,11 @@ from django.shortcuts import get_object_or_404, render
 
 from activities import partnerships
 from activities.models import Story
+from activities.photos import image_view
+from couriers.public_cache import public_page
 
 
+@public_page
 def partnership_overview(request: HttpRequest) -> HttpResponse:
     years = partnerships.totals_by_year()
     by_kind = partnerships.totals_by_year_and_kind()
@@ -31,17 +34,20 @@ def partnership_overview(request: HttpRequest) -> HttpResponse:
     )
 
 
+@public_page
 def story_list(request: HttpRequest) -> HttpResponse:
     stories = Story.objects.public().select_related("courier__work_town")
     page = Paginator(stories, 12).get_page(request.GET.get("page"))
     return render(request, "activities/stories.html", {"page": page})
 
 
+@public_page
 def story_detail(request: HttpRequest, pk: int) -> HttpResponse:
     story = get_object_or_404(Story.objects.public().select_related("courier__work_town"), pk=pk)
     return render(request, "activities/story.html", {"story": story})
 
 
+@image_view
 def story_photo(request: HttpRequest, pk: int) -> HttpResponse:
     """A published story's photo. Photos sit in private storage, so a draft's (or a story whose
     consent is withdrawn) is never reachable."""

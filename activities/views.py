@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime
 
-from csp.constants import NONE, SELF, UNSAFE_INLINE
-from csp.decorators import csp
 from django import forms
 from django.contrib import messages
 from django.db.models import Sum
@@ -17,7 +15,7 @@ from django.views.decorators.http import require_POST
 from activities import points, signups
 from activities.claims import ClaimRefused, claim, withdraw
 from activities.models import Claim, PhotoReport, PointsEntry, VolunteerPost
-from activities.photos import clean_photo
+from activities.photos import clean_photo, image_view
 from couriers import identity
 from couriers.masking import mask_name
 from couriers.models import Town
@@ -184,9 +182,7 @@ def report_new(request: HttpRequest) -> HttpResponse:
     return render(request, "activities/report_new.html", {"form": form})
 
 
-# Opened on its own, an image is shown in a document the browser makes up, with inline styles;
-# the image itself can run nothing, so its policy allows those styles and nothing else.
-@csp({"default-src": [NONE], "img-src": [SELF], "style-src": [UNSAFE_INLINE]})
+@image_view
 def report_photo(request: HttpRequest, pk: int) -> HttpResponse:
     """A report's photo, only for its reporter and for staff of its town."""
     report = get_object_or_404(PhotoReport, pk=pk)

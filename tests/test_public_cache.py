@@ -46,7 +46,18 @@ def queries(client: Client, url: str, **extra) -> tuple[int, str]:
     return len(captured), response.content.decode()
 
 
-@pytest.mark.parametrize("url", ["/", "/stations/", "/stations/?lat=30.92&lng=121.47", "/posts/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/",
+        "/stations/",
+        "/stations/?lat=30.92&lng=121.47",
+        "/posts/",
+        "/activities/",
+        "/partnerships/",
+        "/stories/",
+    ],
+)
 def test_an_anonymous_page_is_rendered_once_then_served_from_the_cache(url, station):
     first_count, first = queries(Client(), url)
     second_count, second = queries(Client(), url)
