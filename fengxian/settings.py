@@ -213,3 +213,10 @@ MAP_TILE_ATTRIBUTION = env.str("MAP_TILE_ATTRIBUTION", default="© OpenStreetMap
 ADMIN_URL = env.str("ADMIN_URL", default="admin/")
 if not ADMIN_URL.endswith("/") or ADMIN_URL.startswith("/"):
     raise ImproperlyConfigured('ADMIN_URL 应形如 "admin/"：不以 / 开头，以 / 结尾。')
+
+# --- Casework and the party pipeline --------------------------------------------------------
+# A courier at one waiting stage (有入党意愿, 入党积极分子, 发展对象) longer than this is
+# listed as stalled.
+PIPELINE_STALL_DAYS = env.int("PIPELINE_STALL_DAYS", default=180)
+# A mobile party member with no organisational life nearby for longer than this is listed.
+MOBILE_MEMBER_CONTACT_DAYS = env.int("MOBILE_MEMBER_CONTACT_DAYS", default=90)
