@@ -408,7 +408,12 @@ class Courier(models.Model):
     # The latest stage of the party pipeline and since when; written only by
     # couriers.pipeline from the PartyStage history (empty without a history).
     party_stage = models.CharField(
-        _("入党进程阶段"), max_length=16, choices=PipelineStage.choices, blank=True, editable=False
+        _("入党进程阶段"),
+        max_length=16,
+        choices=PipelineStage.choices,
+        blank=True,
+        default="",
+        editable=False,
     )
     party_stage_since = models.DateField(_("进入该阶段日期"), null=True, blank=True, editable=False)
     brand = models.ForeignKey(
@@ -502,6 +507,18 @@ class Courier(models.Model):
                 fields=["work_town"],
                 name="courier_party_member_idx",
                 condition=Q(political_status__in=["member", "probationary"]),
+            ),
+            # The dashboard's one pass over all couriers (GROUP BY town, brand, status, backbone
+            # with a count of the highly educated) reads this index alone, in group order.
+            models.Index(
+                fields=[
+                    "work_town",
+                    "brand",
+                    "political_status",
+                    "is_business_backbone",
+                    "education",
+                ],
+                name="courier_dashboard_idx",
             ),
             # The dashboard's pipeline figures and the stall list: only couriers with a history.
             models.Index(

@@ -80,6 +80,7 @@ def dashboard_view(request: HttpRequest) -> TemplateResponse:
     context = {
         **admin.site.each_context(request),
         "title": "数据看板",
+        "is_nav_sidebar_enabled": False,  # the charts need the width
         "scope": scope,
         "sections": sections,
     }
