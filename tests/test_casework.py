@@ -309,3 +309,32 @@ def test_visit_export_masks_phones(nanqiao_client, two_towns):
     target = body[0][header.index("走访对象")]
     courier = two_towns["ours"].courier
     assert courier.masked_phone in target and courier.phone not in target
+
+
+# --- query counts -----------------------------------------------------------------------------
+
+
+def _more_casework(town, district, count: int) -> None:
+    for n in range(count):
+        courier = factories.courier(town, name=f"小哥{n}")
+        visit = factories.visit(district, courier)
+        factories.need(visit, deadline=TODAY - datetime.timedelta(days=n % 3))
+    factories.visit(district, outlet=factories.outlet(town))
+    factories.visit(district, enterprise=factories.enterprise(town))
+
+
+@pytest.mark.parametrize("url", [VISITS, NEEDS, f"{NEEDS}?overdue=yes"])
+@pytest.mark.parametrize("who", ["district_client", "nanqiao_client"])
+def test_casework_lists_keep_their_query_count(
+    request, who, url, nanqiao_town, district, django_assert_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = request.getfixturevalue(who)
+    _more_casework(nanqiao_town, district, 2)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    _more_casework(nanqiao_town, district, 25)
+    with django_assert_num_queries(len(few)):
+        assert client.get(url).status_code == 200

@@ -293,3 +293,41 @@ def test_the_stall_limit_is_a_setting(district_client, people, settings):
 def test_the_recent_contact_limit_is_a_setting(district_client, people, settings):
     settings.MOBILE_MEMBER_CONTACT_DAYS = 20
     assert people["mobile_recent"].pk in _listed(district_client, "no_contact")
+
+
+# --- survey import ----------------------------------------------------------------------------
+
+
+def _import(rows: list[list]):
+    from couriers.survey import CourierSurveyImporter
+    from tests.sheets import xlsx
+
+    header = ["姓名", "手机号码", "工作街镇", "政治面貌"]
+    return CourierSurveyImporter(user=None).run(xlsx([header, *rows]), "survey.xlsx")
+
+
+def test_a_survey_cannot_contradict_a_pipeline_history(nanqiao_town):
+    courier = factories.stages(
+        factories.courier(nanqiao_town, name="张三"), ("activist", "2025-06-01")
+    )
+    report = _import([["张三", courier.phone, "南桥镇", "中共党员"]])
+    assert not report.ok
+    assert any("入党进程" in str(error) for error in report.errors)
+    courier.refresh_from_db()
+    assert courier.political_status == S.ACTIVIST
+
+
+def test_a_survey_agreeing_with_the_history_or_without_one_imports(nanqiao_town):
+    with_history = factories.stages(
+        factories.courier(nanqiao_town, name="张三"), ("activist", "2025-06-01")
+    )
+    without = factories.courier(nanqiao_town, name="李四", political_status=S.MASSES)
+    report = _import(
+        [
+            ["张三", with_history.phone, "南桥镇", "入党积极分子"],
+            ["李四", without.phone, "南桥镇", "共青团员"],
+        ]
+    )
+    assert report.ok, [str(e) for e in report.errors]
+    without.refresh_from_db()
+    assert without.political_status == S.LEAGUE
