@@ -30,7 +30,7 @@ def _staff(username: str, town=None):
 def district_data(live_db):
     nanqiao, xidu = factories.town("南桥镇"), factories.town("西渡街道")
     org = factories.party_org(nanqiao)
-    for n in range(3):
+    for _ in range(3):
         factories.courier(nanqiao, political_status=S.MEMBER, managing_organization=org)
     factories.courier(nanqiao, political_status=S.ACTIVIST)
     factories.courier(xidu, political_status=S.MEMBER)
