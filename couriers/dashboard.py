@@ -275,6 +275,7 @@ def section(scope: Scope) -> Section:
             for stage in PipelineStage
         ],
         chart="bar",
+        note="按入党进程的最新阶段统计已登记进程的小哥；停滞：在该阶段超过设定天数。",
     )
     return Section(
         key="couriers",
