@@ -151,7 +151,7 @@ class CourierAdmin(VisitLinksMixin, SheetImportMixin, ExportMixin, TownScopedAdm
         "is_business_backbone",
         "employment_status",
     )
-    list_select_related = ("brand", "outlet", "work_town")
+    list_select_related = ("brand", "outlet", "work_town", "managing_organization")
     search_fields = ("name", "phone")
     search_help_text = "按姓名、手机号码（全号或开头几位）或身份证号码查找"
     autocomplete_fields = (
@@ -227,6 +227,10 @@ class CourierAdmin(VisitLinksMixin, SheetImportMixin, ExportMixin, TownScopedAdm
         if digits.isdigit():
             return queryset.filter(phone__startswith=digits), False
         return queryset.filter(name__contains=term), False
+
+    def get_list_display(self, request):
+        extra = WorklistFilter.COLUMNS.get(request.GET.get(WorklistFilter.parameter_name, ""), ())
+        return (*super().get_list_display(request), *extra)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

@@ -37,6 +37,14 @@ class WorklistFilter(admin.SimpleListFilter):
         "backbone_willing": ("有入党意愿的业务骨干", "willing_backbones"),
     }
 
+    # What staff need to act on each list, shown as extra columns while it is chosen.
+    COLUMNS = {
+        "unmanaged": ("membership_location", "managing_organization"),
+        "no_contact": ("membership_location", "managing_organization", "last_organization_contact"),
+        "stalled": ("party_stage", "party_stage_since"),
+        "backbone_willing": ("is_business_backbone",),
+    }
+
     def lookups(self, request, model_admin):
         return [(key, label) for key, (label, _method) in self.LISTS.items()]
 

@@ -380,6 +380,7 @@ class Courier(models.Model):
         max_length=16,
         choices=PoliticalStatus.choices,
         default=PoliticalStatus.MASSES,
+        help_text=_("有入党进程记录时随最新阶段变化，请在“入党进程”中登记新阶段"),
     )
     is_mobile_party_member = models.BooleanField(
         _("流动党员"), default=False, help_text=_("组织关系在外地、在奉贤工作的党员")

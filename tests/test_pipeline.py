@@ -331,3 +331,10 @@ def test_a_survey_agreeing_with_the_history_or_without_one_imports(nanqiao_town)
     assert report.ok, [str(e) for e in report.errors]
     without.refresh_from_db()
     assert without.political_status == S.LEAGUE
+
+
+def test_a_worklist_shows_what_staff_need_to_act_on(district_client, people):
+    stalled = district_client.get(COURIERS, {"worklist": "stalled"}).content.decode()
+    assert "入党进程阶段" in stalled and "进入该阶段日期" in stalled
+    lapsed = district_client.get(COURIERS, {"worklist": "no_contact"}).content.decode()
+    assert "最近参加组织生活" in lapsed and "组织关系所在地" in lapsed
