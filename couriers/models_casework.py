@@ -263,6 +263,15 @@ class Need(models.Model):
             errors["courier_informed"] = _("办结后才能告知小哥结果。")
         if self.courier_informed and not self.informed_on:
             self.informed_on = timezone.localdate()
+        if (
+            self.visit_id
+            and self.description
+            and Need.objects.filter(visit_id=self.visit_id, description=self.description)
+            .exclude(pk=self.pk)
+            .exists()
+        ):
+            # A double-submitted form, or the same need entered twice for one visit.
+            errors["description"] = _("这次走访已登记过这条需求。")
         if errors:
             raise ValidationError(errors)
 

@@ -338,3 +338,20 @@ def test_casework_lists_keep_their_query_count(
     _more_casework(nanqiao_town, district, 25)
     with django_assert_num_queries(len(few)):
         assert client.get(url).status_code == 200
+
+
+def test_a_double_submitted_need_is_recorded_once(district_client, two_towns):
+    visit = two_towns["ours"]
+    deadline = (TODAY + datetime.timedelta(days=10)).isoformat()
+    data = {
+        "visit": visit.pk,
+        "category": "health",
+        "description": "希望安排免费体检",
+        "responsible": "区卫健委",
+        "deadline": deadline,
+        "status": "open",
+    }
+    assert district_client.post(f"{NEEDS}add/", data).status_code == 302
+    again = district_client.post(f"{NEEDS}add/", data)
+    assert again.status_code == 200 and "已登记过这条需求" in again.content.decode()
+    assert visit.needs.filter(description="希望安排免费体检").count() == 1
