@@ -138,6 +138,7 @@ def _visits(rng: random.Random, today: datetime.date) -> None:
         enterprises.setdefault(town_id, []).append(pk)
     town_user = {"南桥镇": staff.get("nanqiao"), "西渡街道": staff.get("xidu")}
     visits = []
+    seen: set[tuple] = set()  # one visit per staff member, target and day
     for n in range(VISITS):
         town = towns[n % len(towns)]
         # A third in this month, the rest over the previous four months.
@@ -152,11 +153,16 @@ def _visits(rng: random.Random, today: datetime.date) -> None:
             target["enterprise_id"] = rng.choice(enterprises[town.pk])
         else:
             target["outlet_id"] = rng.choice(outlets[town.pk])
+        staff = town_user.get(town.name) or fallback
+        key = (staff.pk, days_ago, *sorted(target.items()))
+        if key in seen:
+            continue
+        seen.add(key)
         visits.append(
             Visit(
                 town=town,
                 date=today - datetime.timedelta(days=days_ago),
-                staff=town_user.get(town.name) or fallback,
+                staff=staff,
                 policy_note=rng.choice(POLICY),
                 service_note=rng.choice(SERVICE) if rng.random() < 0.7 else "",
                 warmth_note=rng.choice(WARMTH) if rng.random() < 0.6 else "",
