@@ -56,6 +56,8 @@ def build(user) -> tuple[Scope, list[Section]]:
 
 
 def chart_for(table: Table) -> str:
+    if not table.rows:
+        return ""  # the table says 暂无数据
     column = table.chart_column
     title = f"{table.title}：{table.columns[column + 1]}"
     if table.chart == "bar":
