@@ -16,7 +16,8 @@ from django.utils.html import format_html
 from import_export.admin import ExportMixin
 from import_export.formats import base_formats
 
-from couriers import audit
+from couriers import audit, pipeline
+from couriers.admin_casework import PartyStageInline, VisitLinksMixin, WorklistFilter
 from couriers.admin_import import SheetImportMixin
 from couriers.admin_scoping import TownScopedAdmin
 from couriers.masking import mask_phone
@@ -70,7 +71,8 @@ class BrandAdmin(admin.ModelAdmin):
 
 
 @admin.register(Enterprise)
-class EnterpriseAdmin(SheetImportMixin, TownScopedAdmin):
+class EnterpriseAdmin(VisitLinksMixin, SheetImportMixin, TownScopedAdmin):
+    visit_target = "enterprise"
     import_kind = ImportJob.Kind.ENTERPRISES
     list_display = (
         "name",
@@ -91,7 +93,8 @@ class EnterpriseAdmin(SheetImportMixin, TownScopedAdmin):
 
 
 @admin.register(Outlet)
-class OutletAdmin(TownScopedAdmin):
+class OutletAdmin(VisitLinksMixin, TownScopedAdmin):
+    visit_target = "outlet"
     list_display = ("name", "enterprise", "brand", "town", "community")
     list_filter = ("town", "enterprise__brand")
     list_select_related = ("enterprise__brand", "town", "community__town")
@@ -130,7 +133,9 @@ class MaskedIdCourierForm(forms.ModelForm):
 
 
 @admin.register(Courier)
-class CourierAdmin(SheetImportMixin, ExportMixin, TownScopedAdmin):
+class CourierAdmin(VisitLinksMixin, SheetImportMixin, ExportMixin, TownScopedAdmin):
+    visit_target = "courier"
+    inlines = [PartyStageInline]
     import_kind = ImportJob.Kind.COURIERS
     resource_classes = [CourierResource]
     formats = [base_formats.XLSX, base_formats.CSV]
@@ -147,15 +152,17 @@ class CourierAdmin(SheetImportMixin, ExportMixin, TownScopedAdmin):
         "employment_status",
     )
     list_filter = (
+        WorklistFilter,
         "work_town",
         "brand",
         "political_status",
+        "party_stage",
         "is_mobile_party_member",
         "education",
         "is_business_backbone",
         "employment_status",
     )
-    list_select_related = ("brand", "outlet", "work_town")
+    list_select_related = ("brand", "outlet", "work_town", "managing_organization")
     search_fields = ("name", "phone")
     search_help_text = "按姓名、手机号码（全号或开头几位）或身份证号码查找"
     autocomplete_fields = (
@@ -167,7 +174,7 @@ class CourierAdmin(SheetImportMixin, ExportMixin, TownScopedAdmin):
     )
     ordering = ("-id",)
     list_per_page = 50
-    readonly_fields = ("created_at", "updated_at")
+    readonly_fields = ("party_stage", "party_stage_since", "created_at", "updated_at")
     fieldsets = (
         (
             "基本信息",
@@ -192,9 +199,11 @@ class CourierAdmin(SheetImportMixin, ExportMixin, TownScopedAdmin):
             {
                 "fields": (
                     "political_status",
+                    ("party_stage", "party_stage_since"),
                     "is_mobile_party_member",
                     "membership_location",
                     "managing_organization",
+                    "last_organization_contact",
                     "is_business_backbone",
                 )
             },
@@ -263,6 +272,14 @@ class CourierAdmin(SheetImportMixin, ExportMixin, TownScopedAdmin):
         if digits.isdigit():
             return queryset.filter(phone__startswith=digits), False
         return queryset.filter(name__contains=term), False
+
+    def get_list_display(self, request):
+        extra = WorklistFilter.COLUMNS.get(request.GET.get(WorklistFilter.parameter_name, ""), ())
+        return (*super().get_list_display(request), *extra)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        pipeline.sync(form.instance)  # the status follows the latest recorded stage
 
     def get_export_resource_kwargs(self, request, **kwargs):
         return {"user": request.user}

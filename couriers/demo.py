@@ -13,6 +13,7 @@ import random
 
 from django.contrib.auth.models import Group, User
 
+from couriers import casework_demo
 from couriers.models import (
     Brand,
     Community,
@@ -112,6 +113,7 @@ def load(stdout=None) -> dict[str, int]:
     outlets = _load_outlets(rng, towns, enterprises, communities)
     _load_couriers(rng, outlets, communities, orgs)
     _load_staff(towns)
+    casework = casework_demo.load()
     return {
         "街镇": Town.objects.count(),
         "村居委": Community.objects.count(),
@@ -121,6 +123,7 @@ def load(stdout=None) -> dict[str, int]:
         "网点": Outlet.objects.count(),
         "快递小哥": Courier.objects.count(),
         "党员": Courier.objects.party_members().count(),
+        **casework,
     }
 
 

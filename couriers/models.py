@@ -240,9 +240,68 @@ class Outlet(models.Model):
             raise ValidationError({"community": _("村居委不在所选街镇内。")})
 
 
+class PipelineStage(models.TextChoices):
+    """入党进程: the stages on the way to full membership, in order.
+
+    Shared by `PartyStage` (the history) and `Courier.party_stage` (the latest stage, kept in
+    step by `couriers.pipeline`). Each stage implies a political status; 发展对象 has no
+    status of its own and counts as 入党积极分子.
+    """
+
+    WILLING = "willing", _("有入党意愿")
+    ACTIVIST = "activist", _("入党积极分子")
+    CANDIDATE = "candidate", _("发展对象")
+    PROBATIONARY = "probationary", _("预备党员")
+    MEMBER = "member", _("正式党员")
+
+    @property
+    def rank(self) -> int:
+        return list(PipelineStage).index(self)
+
+    @property
+    def political_status(self) -> str:
+        return {
+            PipelineStage.WILLING: "willing",
+            PipelineStage.ACTIVIST: "activist",
+            PipelineStage.CANDIDATE: "activist",
+            PipelineStage.PROBATIONARY: "probationary",
+            PipelineStage.MEMBER: "member",
+        }[self]
+
+    @classmethod
+    def waiting_values(cls) -> list[str]:
+        """Stages where a courier waits for the next step (stall list); 预备党员 has a fixed
+        one-year probation and 正式党员 is the end."""
+        return [cls.WILLING, cls.ACTIVIST, cls.CANDIDATE]
+
+
 class CourierQuerySet(TownScopedQuerySet):
     def party_members(self) -> CourierQuerySet:
         return self.filter(political_status__in=Courier.PoliticalStatus.member_values())
+
+    def unmanaged_members(self) -> CourierQuerySet:
+        """Party members not yet managed by a local party organisation."""
+        return self.party_members().filter(managing_organization__isnull=True)
+
+    def mobile_without_recent_contact(self, today: datetime.date | None = None) -> CourierQuerySet:
+        """流动党员 with no organisational life nearby in MOBILE_MEMBER_CONTACT_DAYS."""
+        return self.filter(is_mobile_party_member=True).filter(
+            Q(last_organization_contact__isnull=True)
+            | Q(last_organization_contact__lt=contact_cutoff(today))
+        )
+
+    def stalled_in_pipeline(self, today: datetime.date | None = None) -> CourierQuerySet:
+        """Couriers at one waiting stage for longer than PIPELINE_STALL_DAYS."""
+        return self.filter(
+            party_stage__in=PipelineStage.waiting_values(),
+            party_stage_since__lt=stall_cutoff(today),
+        )
+
+    def willing_backbones(self) -> CourierQuerySet:
+        """业务骨干 who have said they wish to join the party."""
+        return self.filter(
+            is_business_backbone=True, political_status=Courier.PoliticalStatus.APPLICANT
+        )
 
     def headline_figures(self) -> dict[str, int]:
         """Registered couriers, party members and those managed locally, in one query."""
@@ -253,6 +312,18 @@ class CourierQuerySet(TownScopedQuerySet):
             managed_members=Count("pk", filter=members & Q(managing_organization__isnull=False)),
             mobile_members=Count("pk", filter=members & Q(is_mobile_party_member=True)),
         )
+
+
+def contact_cutoff(today: datetime.date | None = None) -> datetime.date:
+    """Contacts before this date are not recent (MOBILE_MEMBER_CONTACT_DAYS)."""
+    today = today or timezone.localdate()
+    return today - datetime.timedelta(days=settings.MOBILE_MEMBER_CONTACT_DAYS)
+
+
+def stall_cutoff(today: datetime.date | None = None) -> datetime.date:
+    """A waiting stage reached before this date has stalled (PIPELINE_STALL_DAYS)."""
+    today = today or timezone.localdate()
+    return today - datetime.timedelta(days=settings.PIPELINE_STALL_DAYS)
 
 
 class Courier(models.Model):
@@ -309,6 +380,7 @@ class Courier(models.Model):
         max_length=16,
         choices=PoliticalStatus.choices,
         default=PoliticalStatus.MASSES,
+        help_text=_("有入党进程记录时随最新阶段变化，请在“入党进程”中登记新阶段"),
     )
     is_mobile_party_member = models.BooleanField(
         _("流动党员"), default=False, help_text=_("组织关系在外地、在奉贤工作的党员")
@@ -325,7 +397,26 @@ class Courier(models.Model):
         verbose_name=_("管理党组织"),
         help_text=_("纳入管理的属地党组织"),
     )
-    is_business_backbone = models.BooleanField(_("业务骨干"), default=False)
+    last_organization_contact = models.DateField(
+        _("最近参加组织生活"),
+        null=True,
+        blank=True,
+        help_text=_("流动党员最近一次就近参加组织生活的日期"),
+    )
+    is_business_backbone = models.BooleanField(
+        _("业务骨干"), default=False, help_text=_("作为入党培养对象的业务骨干")
+    )
+    # The latest stage of the party pipeline and since when; written only by
+    # couriers.pipeline from the PartyStage history (empty without a history).
+    party_stage = models.CharField(
+        _("入党进程阶段"),
+        max_length=16,
+        choices=PipelineStage.choices,
+        blank=True,
+        default="",
+        editable=False,
+    )
+    party_stage_since = models.DateField(_("进入该阶段日期"), null=True, blank=True, editable=False)
     brand = models.ForeignKey(
         Brand,
         on_delete=models.PROTECT,
@@ -417,6 +508,24 @@ class Courier(models.Model):
                 fields=["work_town"],
                 name="courier_party_member_idx",
                 condition=Q(political_status__in=["member", "probationary"]),
+            ),
+            # The dashboard's one pass over all couriers (GROUP BY town, brand, status, backbone
+            # with a count of the highly educated) reads this index alone, in group order.
+            models.Index(
+                fields=[
+                    "work_town",
+                    "brand",
+                    "political_status",
+                    "is_business_backbone",
+                    "education",
+                ],
+                name="courier_dashboard_idx",
+            ),
+            # The dashboard's pipeline figures and the stall list: only couriers with a history.
+            models.Index(
+                fields=["party_stage", "party_stage_since"],
+                name="courier_pipeline_idx",
+                condition=~Q(party_stage=""),
             ),
         ]
 
@@ -645,3 +754,8 @@ class RateCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key[:8]}… @{self.window}: {self.hits}"
+
+
+# Casework (三送三问 visits and needs) and the party pipeline's history live in their own
+# module to keep this one readable; importing them here registers them with the app.
+from couriers.models_casework import Need, PartyStage, Visit  # noqa: E402, F401

@@ -10,7 +10,7 @@ import re
 
 from import_export import fields, resources
 
-from couriers.models import Courier
+from couriers.models import Courier, Need, Visit
 from couriers.survey import COLUMNS
 
 HEADERS = {column.key: column.header for column in COLUMNS}
@@ -86,3 +86,95 @@ class CourierResource(SafeExportResource):
 
     def dehydrate_residence_community(self, courier: Courier) -> str:
         return str(courier.residence_community) if courier.residence_community else ""
+
+
+def _yes_no(value: bool) -> str:
+    return "是" if value else "否"
+
+
+class VisitResource(SafeExportResource):
+    """三送三问 visits, as listed in the admin (town-scoped, filtered)."""
+
+    date = fields.Field(attribute="date", column_name="走访日期")
+    town = fields.Field(attribute="town__name", column_name="街镇")
+    kind = fields.Field(column_name="对象类型")
+    target = fields.Field(column_name="走访对象")
+    staff = fields.Field(attribute="staff__username", column_name="走访工作人员")
+    policy_note = fields.Field(attribute="policy_note", column_name="送政策")
+    service_note = fields.Field(attribute="service_note", column_name="送服务")
+    warmth_note = fields.Field(attribute="warmth_note", column_name="送温暖")
+    needs_answer = fields.Field(attribute="needs_answer", column_name="问需求")
+    opinions_answer = fields.Field(attribute="opinions_answer", column_name="问意见")
+    ideas_answer = fields.Field(attribute="ideas_answer", column_name="问计策")
+
+    class Meta:
+        model = Visit
+        fields = (
+            "date",
+            "town",
+            "kind",
+            "target",
+            "staff",
+            "policy_note",
+            "service_note",
+            "warmth_note",
+            "needs_answer",
+            "opinions_answer",
+            "ideas_answer",
+        )
+        export_order = fields
+
+    def dehydrate_kind(self, visit: Visit) -> str:
+        return "小哥" if visit.courier_id else "网点" if visit.outlet_id else "企业"
+
+    def dehydrate_target(self, visit: Visit) -> str:
+        # Couriers appear as name and masked phone (their __str__), never the full number.
+        return str(visit.target)
+
+
+class NeedResource(SafeExportResource):
+    """Needs raised on visits, with where each stands."""
+
+    town = fields.Field(attribute="visit__town__name", column_name="街镇")
+    visit_date = fields.Field(attribute="visit__date", column_name="走访日期")
+    target = fields.Field(column_name="走访对象")
+    category = fields.Field(attribute="get_category_display", column_name="类别")
+    description = fields.Field(attribute="description", column_name="需求内容")
+    responsible = fields.Field(attribute="responsible", column_name="责任部门/责任人")
+    deadline = fields.Field(attribute="deadline", column_name="办理期限")
+    status = fields.Field(attribute="get_status_display", column_name="办理状态")
+    overdue = fields.Field(column_name="是否逾期")
+    resolution = fields.Field(attribute="resolution", column_name="办理结果")
+    reason = fields.Field(attribute="reason", column_name="不能解决的原因")
+    closed_on = fields.Field(attribute="closed_on", column_name="办结日期")
+    courier_informed = fields.Field(column_name="已告知小哥")
+    informed_on = fields.Field(attribute="informed_on", column_name="告知日期")
+
+    class Meta:
+        model = Need
+        fields = (
+            "town",
+            "visit_date",
+            "target",
+            "category",
+            "description",
+            "responsible",
+            "deadline",
+            "status",
+            "overdue",
+            "resolution",
+            "reason",
+            "closed_on",
+            "courier_informed",
+            "informed_on",
+        )
+        export_order = fields
+
+    def dehydrate_target(self, need: Need) -> str:
+        return str(need.visit.target)
+
+    def dehydrate_overdue(self, need: Need) -> str:
+        return _yes_no(need.is_overdue())
+
+    def dehydrate_courier_informed(self, need: Need) -> str:
+        return _yes_no(need.courier_informed)

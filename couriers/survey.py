@@ -22,7 +22,9 @@ from couriers import cell_values, validators
 from couriers.masking import mask_id_number, mask_phone
 from couriers.models import (
     Courier,
+    PipelineStage,
 )
+from couriers.pipeline import status_for
 from couriers.references import References
 from couriers.sheet_import import Column, ImportReport, Record, SheetImporter, chunked
 
@@ -230,6 +232,16 @@ class CourierSurveyImporter(SheetImporter):
             for name, value in wanted.items():
                 setattr(courier, name, value)
         self._align_birth_date(courier, values)
+        if courier.party_stage and courier.political_status != status_for(courier.party_stage):
+            # With a pipeline history the status follows the latest stage (couriers.pipeline).
+            stage = PipelineStage(courier.party_stage).label
+            self.fail(
+                record,
+                "political_status",
+                report,
+                f"该小哥有入党进程记录（最新阶段：{stage}），政治面貌请在入党进程中登记新阶段",
+            )
+            return None
         try:
             courier.clean()
         except ValidationError as problem:

@@ -330,3 +330,10 @@ PUBLIC_POST_LIMITS = {
     "device": (env.int("RATE_LIMIT_DEVICE_POSTS", default=30), 600),
     "address": (env.int("RATE_LIMIT_ADDRESS_POSTS", default=300), 600),
 }
+
+# --- Casework and the party pipeline --------------------------------------------------------
+# A courier at one waiting stage (有入党意愿, 入党积极分子, 发展对象) longer than this is
+# listed as stalled.
+PIPELINE_STALL_DAYS = env.int("PIPELINE_STALL_DAYS", default=180)
+# A mobile party member with no organisational life nearby for longer than this is listed.
+MOBILE_MEMBER_CONTACT_DAYS = env.int("MOBILE_MEMBER_CONTACT_DAYS", default=90)

@@ -3,12 +3,13 @@ from django.contrib import admin
 from django.urls import include, path
 
 from activities import views as activity_views
-from fengxian import views
+from fengxian import dashboard, views
 from stations import checkin_views
 
 admin.site.site_header = "奉贤区快递行业党建联建平台"
 admin.site.site_title = "奉贤区快递行业党建联建平台"
 admin.site.index_title = "工作台"
+admin.site.index_template = "admin/index_with_dashboard.html"
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -22,5 +23,15 @@ urlpatterns = [
     path("me/edit/", checkin_views.me_edit, name="me_edit"),
     path("me/signin/", checkin_views.me_signin, name="me_signin"),
     path("me/signout/", checkin_views.me_signout, name="me_signout"),
+    path(
+        f"{settings.ADMIN_URL}dashboard/",
+        admin.site.admin_view(dashboard.dashboard_view),
+        name="dashboard",
+    ),
+    path(
+        f"{settings.ADMIN_URL}dashboard/export.xlsx",
+        admin.site.admin_view(dashboard.export_view),
+        name="dashboard_export",
+    ),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

@@ -106,3 +106,45 @@ def activity(in_town: Town, title: str = "流动课堂：交通安全", **fields
     fields.setdefault("points", 5)
     fields.setdefault("ends_at", starts + datetime.timedelta(hours=2))
     return Activity.objects.create(title=title, town=in_town, starts_at=starts, **fields)
+
+
+# --- casework and the party pipeline (issue 8) ------------------------------------------------
+
+
+def visit(by: User, courier: Courier | None = None, **fields):
+    """A 三送三问 visit (to `courier` unless outlet= or enterprise= is given)."""
+    import datetime
+
+    from couriers.models import Visit
+
+    if courier is not None:
+        fields["courier"] = courier
+    target = fields.get("courier") or fields.get("outlet") or fields.get("enterprise")
+    fields.setdefault("town", getattr(target, "work_town", None) or target.town)
+    fields.setdefault("date", datetime.date.today())
+    fields.setdefault("policy_note", "宣讲劳动权益政策")
+    return Visit.objects.create(staff=by, **fields)
+
+
+def need(of_visit, **fields):
+    import datetime
+
+    from couriers.models import Need
+
+    fields.setdefault("category", Need.Category.REST)
+    fields.setdefault("description", "希望增设歇脚点")
+    fields.setdefault("responsible", "街镇党群服务中心")
+    fields.setdefault("deadline", datetime.date.today() + datetime.timedelta(days=15))
+    return Need.objects.create(visit=of_visit, **fields)
+
+
+def stages(of_courier: Courier, *history: tuple[str, str]) -> Courier:
+    """Record ("activist", "2025-03-01") … through couriers.pipeline; returns the courier."""
+    import datetime
+
+    from couriers import pipeline
+
+    for stage, date in history:
+        pipeline.record_stage(of_courier, stage, datetime.date.fromisoformat(date))
+    of_courier.refresh_from_db()
+    return of_courier

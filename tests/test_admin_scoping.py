@@ -191,6 +191,9 @@ def _courier_form(town, **overrides) -> dict:
         "membership_location": "",
         "managing_organization": "",
         "notes": "",
+        # The 入党进程 inline, left empty.
+        "party_stages-TOTAL_FORMS": 0,
+        "party_stages-INITIAL_FORMS": 0,
     }
     data.update(overrides)
     return data

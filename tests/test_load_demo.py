@@ -49,6 +49,8 @@ def test_load_demo_reproduces_the_article_and_is_idempotent(settings):
     for courier in Courier.objects.select_related("outlet", "enterprise")[:200]:
         courier.full_clean()  # demo data obeys the same rules as staff input
 
+    _check_casework_demo()
+
     admin = authenticate(LOGIN, username="admin", password="fengxian-demo")
     assert admin is not None and admin.is_superuser
     nanqiao = authenticate(LOGIN, username="nanqiao", password="fengxian-demo")
@@ -75,3 +77,31 @@ def test_load_demo_dry_run_writes_nothing(settings):
     call_command("load_demo", "--dry-run", stdout=out)
     assert "试运行" in out.getvalue()
     assert not Courier.objects.exists()
+
+
+def _check_casework_demo() -> None:
+    """Visits and needs in every state across the towns, pipeline histories that agree with
+    the political statuses, mobile members with and without recent contact."""
+    from django.utils import timezone
+
+    from couriers import pipeline
+    from couriers.models import Need, Town, Visit
+
+    today = timezone.localdate()
+    assert set(Need.objects.values_list("status", flat=True)) == set(Need.Status.values)
+    assert Need.objects.overdue().exists()
+    this_month = Visit.objects.filter(date__gte=today.replace(day=1))
+    assert set(this_month.values_list("town", flat=True)) == set(
+        Town.objects.values_list("pk", flat=True)
+    )
+    for target in ("courier", "outlet", "enterprise"):
+        assert Visit.objects.filter(**{f"{target}__isnull": False}).exists()
+    with_history = Courier.objects.exclude(party_stage="")
+    assert with_history.count() > 20
+    for courier in with_history:
+        assert courier.political_status == pipeline.status_for(courier.party_stage)
+    assert Courier.objects.stalled_in_pipeline().exists()
+    mobile = Courier.objects.filter(is_mobile_party_member=True)
+    lapsed = Courier.objects.mobile_without_recent_contact()
+    assert 0 < lapsed.count() < mobile.count()
+    assert Courier.objects.willing_backbones().exists()

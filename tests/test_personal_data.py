@@ -47,6 +47,7 @@ def person(campaign, point, nanqiao_town, sms_outbox, district_client):  # noqa:
     )
     data = {k: v for k, v in form.initial.items() if v is not None and not isinstance(v, list)}
     data.update(id_number=ID_NUMBER, birth_date="", gender="", notes="夜班，住在南桥新村")
+    data.update({"party_stages-TOTAL_FORMS": 0, "party_stages-INITIAL_FORMS": 0})
     data = {k: (v.pk if hasattr(v, "pk") else v) for k, v in data.items()}
     response = district_client.post(f"/admin/couriers/courier/{courier.pk}/change/", data)
     assert response.status_code == 302, response.context["adminform"].form.errors

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("couriers", "0008_courier_show_on_leaderboard"),
+        ("couriers", "0009_casework_and_pipeline"),
     ]
 
     operations = [
