@@ -23,4 +23,9 @@ urlpatterns = [
     path("me/signin/", checkin_views.me_signin, name="me_signin"),
     path("me/signout/", checkin_views.me_signout, name="me_signout"),
     path(settings.ADMIN_URL, admin.site.urls),
+    # For the proxy and monitoring; exempt from the HTTPS redirect (SECURE_REDIRECT_EXEMPT).
+    path("healthz", views.healthz, name="healthz"),
 ]
+
+if settings.BENCH_TRIVIAL_VIEW:  # bench/pages.py's baseline; never set in production
+    urlpatterns.append(path("_bench/trivial", views.trivial))
