@@ -652,7 +652,8 @@ class PythonGenerator:
 def profile(page: Page, offset: int) -> dict:
     """One request through Django's test client in this process, single-threaded: its queries
     (and how many write), the time it takes and the part of it spent in the database, and
-    the cookies it sets. For a GET the median of PROFILE_RUNS requests after a warm-up one."""
+    the cookies it sets. For a GET the median of PROFILE_RUNS requests after a warm-up one; a
+    submission is made once (each uses up a prepared courier)."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -669,8 +670,9 @@ def profile(page: Page, offset: int) -> dict:
             client.cookies[name] = value
         body = {"data": text, "content_type": "application/x-www-form-urlencoded"}
     runs = 1 if page.bodies else PROFILE_RUNS
-    if not page.bodies:
-        client.get(page.path)  # warm, as under load
+    # Warm, as under load: the first request of a client loads the middleware (whitenoise
+    # then scans the static files). For the submission, a GET of its form, which writes nothing.
+    client.get(page.path)
     timings, db_timings = [], []
     for _ in range(runs):
         db_seconds = [0.0]
