@@ -37,6 +37,7 @@ bench: $(VENV)/.dev
 	$(BIN)/python bench/admin_changelist.py
 	$(BIN)/python bench/dashboard.py
 	$(BIN)/python bench/import_survey.py
+	$(BIN)/python bench/pages.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles

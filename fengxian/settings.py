@@ -186,6 +186,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", defa
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+# The proxy and monitors probe /healthz over plain HTTP on loopback.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -337,3 +339,7 @@ PUBLIC_POST_LIMITS = {
 PIPELINE_STALL_DAYS = env.int("PIPELINE_STALL_DAYS", default=180)
 # A mobile party member with no organisational life nearby for longer than this is listed.
 MOBILE_MEMBER_CONTACT_DAYS = env.int("MOBILE_MEMBER_CONTACT_DAYS", default=90)
+
+# --- Benchmarks -----------------------------------------------------------------------------
+# bench/pages.py sets this to mount a trivial "ok" view as its baseline; never in production.
+BENCH_TRIVIAL_VIEW = env.bool("BENCH_TRIVIAL_VIEW", default=False)

@@ -34,4 +34,9 @@ urlpatterns = [
         name="dashboard_export",
     ),
     path(settings.ADMIN_URL, admin.site.urls),
+    # For the proxy and monitoring; exempt from the HTTPS redirect (SECURE_REDIRECT_EXEMPT).
+    path("healthz", views.healthz, name="healthz"),
 ]
+
+if settings.BENCH_TRIVIAL_VIEW:  # bench/pages.py's baseline; never set in production
+    urlpatterns.append(path("_bench/trivial", views.trivial))

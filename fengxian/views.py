@@ -1,8 +1,13 @@
-"""The portal's home page: headline figures from every part of the portal that exists."""
+"""The portal's home page (headline figures from every part of the portal that exists), the
+health check for the proxy and monitoring, and the benchmark's trivial view."""
 
-from django.http import HttpRequest, HttpResponse
+import logging
+
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
+from django.views.decorators.cache import never_cache
 
 from activities.models import Claim, VolunteerPost
 from couriers.models import Courier, Enterprise, Outlet
@@ -44,3 +49,27 @@ def home(request: HttpRequest) -> HttpResponse:
 def favicon(request: HttpRequest) -> HttpResponse:
     """Browsers ask for /favicon.ico on pages without HTML (a report photo opened on its own)."""
     return redirect(static("img/favicon.svg"), permanent=True)
+
+
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """200 when the app can reach its database, else 503, for the proxy and monitoring.
+
+    Touches neither the session nor the user, so a probe every few seconds writes nothing. The
+    reason for a failure goes to the log only: a public URL must not show host names or users.
+    """
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        logging.getLogger(__name__).exception("health check: database unavailable")
+        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
+    return JsonResponse({"status": "ok"})
+
+
+def trivial(request: HttpRequest) -> HttpResponse:
+    """The benchmark's baseline (bench/pages.py): the cheapest response the stack can give.
+
+    Mounted only when BENCH_TRIVIAL_VIEW is set, never in production."""
+    return HttpResponse("ok", content_type="text/plain")

@@ -1,0 +1,837 @@
+"""Benchmark: the portal's pages under load, each beside a trivial view, on gunicorn + PostgreSQL.
+
+What it measures
+    The portal runs as in production: gunicorn with 2 sync workers (deploy/gunicorn.conf.py,
+    access log off), ``DEBUG=False``, a generated ``SECRET_KEY``, hashed static files collected
+    into a temporary folder, PostgreSQL with the demo district (``load_demo``), and
+    ``CACHE_URL=redis://127.0.0.1:6379/14`` passed through for the cache (the database number
+    is flushed first). A second process drives it over loopback: ``wrk`` (8 connections, 2
+    threads; a Lua script bounds the number of requests and checks every status) or, without
+    wrk, a Python generator (processes with keep-alive ``http.client`` connections).
+
+    For each page the trivial view (``/_bench/trivial``, mounted by ``BENCH_TRIVIAL_VIEW=1``)
+    is measured immediately before and after it by the same generator, and the page's rps is
+    divided by the mean of the two: the ratio compares like with like even when other work
+    shares the cores (on a busy machine the trivial figure itself moves a lot).
+    Pages:
+
+    - ``/``, ``/stations/``, ``/stations/?lat=…&lng=…``, one station page, ``/posts/`` and
+      ``/activities/``: anonymous public GETs, target ratio >= 0.5;
+    - a check-in page (GET ``/checkin/<token>/``, as a courier who has just scanned the
+      poster: anonymous, the form with its CSRF token) and a check-in submission (POST of
+      that form by a signed-in courier not yet registered in the current campaign, which
+      records the check-in and redirects to 欢迎回家): form pages, target >= 0.05;
+    - the admin courier list as district staff (signed in through the admin login form):
+      no target, reported.
+
+    Each POST uses its own courier and session (made in the database before the run; the
+    session is what the one-time-code step leaves behind) and its own X-Forwarded-For
+    address, as many couriers behind the proxy would: the app reads the last hop as the
+    client address. Every response must have the expected status (200; 302 for the POST);
+    others are counted as errors, reported, and make the script exit 1. A page that answers
+    404 (``/activities/`` before that feature lands) is reported as missing.
+
+    After the load runs, each page is requested once more in-process through Django's test
+    client, to report its queries per request, how many of them write, and whether it sets
+    cookies, and its single-request time in-process with the part spent in the database
+    (``inproc_ms``, ``db_ms``): the usual reasons a page is slow.
+
+How to run it (from the project folder, PostgreSQL and Redis running)
+    .venv/bin/python bench/pages.py        # or: make bench
+
+    BENCH_PAGES_DATABASE_URL chooses the database (default
+    postgres://postgres@127.0.0.1:5432/fengxian_bench_pages); it is dropped, re-created and
+    dropped again at the end, so name a scratch database only. BENCH_CACHE_URL sets the
+    cache passed through (flushed first). Options: ``--requests N`` per page (default 2000),
+    ``--trivial-requests N`` per trivial run (default 5000), ``--max-seconds S`` per run
+    (default 15), ``--generator wrk|python``, ``--connections N``.
+
+Output: one JSON line per page on standard output,
+    {"page", "rps", "p95_ms", "trivial_rps", "ratio", "target", "meets", "requests", "errors",
+     "queries", "writes", "sets_cookies", "inproc_ms", "db_ms", "generator"}
+and progress on standard error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import http.client
+import json
+import multiprocessing
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/fengxian_bench_pages"
+DEFAULT_CACHE_URL = "redis://127.0.0.1:6379/14"
+TRIVIAL = "/_bench/trivial"
+HOST = "127.0.0.1"
+WORKERS = 2
+WARMUP = 100
+PUBLIC_TARGET = 0.5
+FORM_TARGET = 0.05
+# Near 南桥镇's centre, where the demo district has stations all around.
+POSITION = {"lat": "30.9205", "lng": "121.4612"}
+COURIER_PHONE_PREFIX = "199"  # a prefix demo data never draws
+ADMIN_LIST = "couriers/courier/"
+
+LUA_SCRIPT = r"""
+-- One page under load: a bounded number of responses per thread, every status checked.
+-- Requests come from BENCH_REQUESTS_FILE when set (one "cookie<TAB>address<TAB>body" line per
+-- request, shared out between threads), else every request is the same.
+-- wrk's own duration includes its -d sleep, so each thread notes wall-clock times from
+-- /proc/uptime (10 ms resolution) at its first request and its last counted response, and
+-- touches a file in BENCH_DONE_DIR then, so that the driver can end wrk's sleep with SIGINT.
+local threads = {}
+local next_id = 1
+
+local function uptime()
+  local f = io.open("/proc/uptime")
+  local value = f:read("*n")
+  f:close()
+  return value
+end
+
+function setup(thread)
+  thread:set("id", next_id)
+  next_id = next_id + 1
+  table.insert(threads, thread)
+end
+
+function init(args)
+  limit = tonumber(os.getenv("BENCH_LIMIT"))
+  expect = tonumber(os.getenv("BENCH_EXPECT"))
+  local nthreads = tonumber(os.getenv("BENCH_THREADS"))
+  method = os.getenv("BENCH_METHOD")
+  path = os.getenv("BENCH_PATH")
+  cookie = os.getenv("BENCH_COOKIE")
+  done_dir = os.getenv("BENCH_DONE_DIR")
+  responses, counted, unexpected, first_unexpected = 0, 0, 0, ""
+  started, finished = -1, -1
+  lines, cursor = {}, 1
+  local file = os.getenv("BENCH_REQUESTS_FILE")
+  if file and file ~= "" then
+    local i = 0
+    for line in io.lines(file) do
+      if i % nthreads == id - 1 then table.insert(lines, line) end
+      i = i + 1
+    end
+  end
+end
+
+function request()
+  if started < 0 then started = uptime() end
+  local headers = {}
+  if cookie and cookie ~= "" then headers["Cookie"] = cookie end
+  if #lines > 0 then
+    local line = lines[cursor]
+    cursor = cursor % #lines + 1
+    local c, address, body = line:match("^([^\t]*)\t([^\t]*)\t(.*)$")
+    headers["Cookie"] = c
+    headers["X-Forwarded-For"] = address
+    headers["Content-Type"] = "application/x-www-form-urlencoded"
+    return wrk.format(method, path, headers, body)
+  end
+  return wrk.format(method, path, headers)
+end
+
+function response(status, headers, body)
+  responses = responses + 1
+  if finished >= 0 then return end  -- in flight when the limit was reached: not counted
+  counted = counted + 1
+  if status ~= expect then
+    unexpected = unexpected + 1
+    if first_unexpected == "" then first_unexpected = tostring(status) end
+  end
+  if counted >= limit then
+    finished = uptime()
+    io.open(done_dir .. "/" .. id, "w"):close()
+    wrk.thread:stop()
+  end
+end
+
+function done(summary, latency, requests)
+  local first, last, total, unexpected_total, statuses = nil, 0, 0, 0, ""
+  local now = uptime()
+  for _, thread in ipairs(threads) do
+    local s, f = thread:get("started"), thread:get("finished")
+    if f < 0 then f = now end  -- stopped by the -d cap
+    if s >= 0 and (first == nil or s < first) then first = s end
+    if f > last then last = f end
+    total = total + thread:get("counted")
+    unexpected_total = unexpected_total + thread:get("unexpected")
+    local status = thread:get("first_unexpected")
+    if status ~= "" then statuses = statuses .. status .. " " end
+  end
+  local e = summary.errors
+  io.write(string.format(
+    'BENCH {"requests": %d, "seconds": %.3f, "p95_us": %d, "unexpected": %d, ' ..
+    '"socket_errors": %d, "statuses": "%s"}\n',
+    total, last - (first or last), latency:percentile(95), unexpected_total,
+    e.connect + e.read + e.write + e.timeout, statuses))
+end
+"""
+
+
+class BenchError(RuntimeError):
+    """Something is broken, not merely slow."""
+
+
+@dataclass
+class Page:
+    name: str
+    path: str
+    target: float | None
+    method: str = "GET"
+    expect: int = 200
+    cookie: str = ""
+    # POST only: one (cookie, address, body) per request.
+    bodies: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+@dataclass
+class Measurement:
+    requests: int
+    rps: float
+    p95_ms: float
+    errors: int
+    detail: str = ""
+
+
+# --- the scratch database and the server ----------------------------------------------------
+
+
+def _split_url(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    if not name or name == "postgres":
+        raise SystemExit(f"BENCH_PAGES_DATABASE_URL must name a scratch database, not {name!r}")
+    return name, urlunsplit(parts._replace(path="/postgres"))
+
+
+def recreate_database(url: str, *, create: bool = True) -> None:
+    name, maintenance_url = _split_url(url)
+    with psycopg.connect(maintenance_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        if create:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def flush_cache(cache_url: str) -> None:
+    """Empty the benchmark's own Redis database: cached pages of an earlier run name other rows."""
+    parts = urlsplit(cache_url)
+    if parts.scheme != "redis" or not shutil.which("redis-cli"):
+        return
+    number = parts.path.lstrip("/") or "0"
+    server = ["-h", parts.hostname or HOST, "-p", str(parts.port or 6379)]
+    subprocess.run(
+        ["redis-cli", *server, "-n", number, "FLUSHDB"],
+        check=False,
+        capture_output=True,
+    )
+
+
+def development_env(url: str) -> dict[str, str]:
+    """migrate and load_demo run with development settings (load_demo refuses production)."""
+    drop = {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE"}
+    environment = {k: v for k, v in os.environ.items() if k not in drop}
+    environment["DATABASE_URL"] = url
+    return environment
+
+
+def production_env(url: str, static_root: Path, cache_url: str) -> dict[str, str]:
+    environment = development_env(url)
+    environment.update(
+        DJANGO_SETTINGS_MODULE="fengxian.settings",
+        DEBUG="False",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS=HOST,
+        SECURE_SSL_REDIRECT="False",
+        SESSION_COOKIE_SECURE="False",
+        CSRF_COOKIE_SECURE="False",
+        SMS_CONSOLE_OK="True",
+        CACHE_URL=cache_url,
+        STATIC_ROOT=str(static_root),
+        MEDIA_ROOT=str(static_root.parent / "media"),
+        PRIVATE_MEDIA_ROOT=str(static_root.parent / "private"),
+        BENCH_TRIVIAL_VIEW="1",
+        LOG_LEVEL="WARNING",
+    )
+    return environment
+
+
+def manage(environment: dict[str, str], *args: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=PROJECT_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise BenchError(f"manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def start_server(environment: dict[str, str], port: int, log: Path) -> subprocess.Popen:
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    server_env = dict(
+        environment,
+        GUNICORN_BIND=f"{HOST}:{port}",
+        GUNICORN_WORKERS=str(WORKERS),
+        GUNICORN_ACCESSLOG="",
+        GUNICORN_LOGLEVEL="warning",
+    )
+    process = subprocess.Popen(
+        [str(gunicorn), "-c", "deploy/gunicorn.conf.py", "fengxian.wsgi"],
+        cwd=PROJECT_DIR,
+        env=server_env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise BenchError(f"gunicorn exited:\n{log.read_text()[-3000:]}")
+        try:
+            if fetch(port, "GET", "/healthz")[0] == 200:
+                return process
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise BenchError("gunicorn did not answer /healthz within 30 s")
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def fetch(
+    port: int, method: str, path: str, *, headers: dict[str, str] | None = None, body: str = ""
+) -> tuple[int, dict[str, list[str]], str]:
+    conn = http.client.HTTPConnection(HOST, port, timeout=30)
+    try:
+        conn.request(method, path, body=body.encode() or None, headers=headers or {})
+        response = conn.getresponse()
+        received: dict[str, list[str]] = {}
+        for name, value in response.getheaders():
+            received.setdefault(name.lower(), []).append(value)
+        return response.status, received, response.read().decode("utf-8", "replace")
+    finally:
+        conn.close()
+
+
+def _cookie(headers: dict[str, list[str]], name: str) -> str:
+    for value in headers.get("set-cookie", []):
+        if value.startswith(name + "="):
+            return value.split(";", 1)[0].split("=", 1)[1]
+    return ""
+
+
+def _form_token(html: str) -> str:
+    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+    if not match:
+        raise BenchError("no CSRF token in the form")
+    return match.group(1)
+
+
+# --- what to request ------------------------------------------------------------------------
+
+
+def setup_django(environment: dict[str, str]) -> None:
+    os.environ.update(environment)
+    sys.path.insert(0, str(PROJECT_DIR))
+    import django
+
+    django.setup()
+
+
+def make_courier_sessions(town_id: int, count: int) -> list[tuple[str, str, str]]:
+    """`count` couriers not yet registered in the current campaign, each signed in on its own
+    session (what the one-time-code step leaves): (session key, phone, name)."""
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    from couriers import identity
+    from couriers.models import Courier
+
+    couriers = Courier.objects.bulk_create(
+        Courier(name=f"压测{i:04d}", phone=f"{COURIER_PHONE_PREFIX}{i:08d}", work_town_id=town_id)
+        for i in range(count)
+    )
+    store = SessionStore()
+    expires = timezone.now() + datetime.timedelta(days=1)
+    sessions = [
+        Session(
+            session_key=secrets.token_hex(16),
+            session_data=store.encode({identity.SESSION_KEY: courier.pk}),
+            expire_date=expires,
+        )
+        for courier in couriers
+    ]
+    Session.objects.bulk_create(sessions)
+    return [(s.session_key, c.phone, c.name) for s, c in zip(sessions, couriers, strict=True)]
+
+
+def admin_session(port: int, admin_path: str) -> str:
+    """Sign in as the demo user `district` through the admin's login form."""
+    login = f"{admin_path}login/"
+    status, headers, html = fetch(port, "GET", login)
+    if status != 200:
+        raise BenchError(f"GET {login}: HTTP {status}")
+    csrf = _cookie(headers, "csrftoken")
+    body = urlencode(
+        {
+            "csrfmiddlewaretoken": _form_token(html),
+            "username": "district",
+            "password": "fengxian-demo",
+            "next": admin_path,
+        }
+    )
+    status, headers, _ = fetch(
+        port,
+        "POST",
+        login,
+        body=body,
+        headers={
+            "Cookie": f"csrftoken={csrf}",
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+    )
+    session = _cookie(headers, "sessionid")
+    if status != 302 or not session:
+        raise BenchError(f"admin login as district failed: HTTP {status}")
+    return f"sessionid={session}"
+
+
+def build_pages(port: int, pool_size: int) -> list[Page]:
+    from django.conf import settings
+
+    from stations.checkin import point_token
+    from stations.models import CheckinPoint, Station
+
+    station = Station.objects.active().order_by("pk").first()
+    point = CheckinPoint.objects.filter(is_active=True).order_by("pk").first()
+    if station is None or point is None:
+        raise BenchError("load_demo made no active station or check-in point")
+    checkin = f"/checkin/{point_token(point)}/"
+
+    # One CSRF cookie and token for all submissions: Django ties them to no session.
+    status, headers, html = fetch(port, "GET", checkin)
+    if status != 200:
+        raise BenchError(f"GET {checkin}: HTTP {status}")
+    csrf_cookie, csrf_token = _cookie(headers, "csrftoken"), _form_token(html)
+    bodies = []
+    for n, (key, phone, name) in enumerate(make_courier_sessions(point.town_id, pool_size)):
+        form = {
+            "csrfmiddlewaretoken": csrf_token,
+            "name": name,
+            "phone": phone,
+            "brand": "",
+            "outlet": "",
+            "workplace": "",
+            "work_town": point.town_id,
+            "political_status": "",
+            "agree_privacy": "on",
+        }
+        address = f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}"
+        bodies.append((f"sessionid={key}; csrftoken={csrf_cookie}", address, urlencode(form)))
+
+    admin_path = "/" + settings.ADMIN_URL
+    return [
+        Page("home", "/", PUBLIC_TARGET),
+        Page("stations", "/stations/", PUBLIC_TARGET),
+        Page("stations near me", "/stations/?" + urlencode(POSITION), PUBLIC_TARGET),
+        Page("station page", f"/stations/{station.pk}/", PUBLIC_TARGET),
+        Page("check-in page", checkin, FORM_TARGET),
+        Page("check-in submission", checkin, FORM_TARGET, "POST", 302, bodies=bodies),
+        Page("posts", "/posts/", PUBLIC_TARGET),
+        Page("activities", "/activities/", PUBLIC_TARGET),
+        Page(
+            "admin courier list (district)",
+            admin_path + ADMIN_LIST,
+            None,
+            cookie=admin_session(port, admin_path),
+        ),
+    ]
+
+
+# --- load generators ------------------------------------------------------------------------
+
+
+class Wrk:
+    name = "wrk"
+
+    def __init__(self, connections: int, threads: int, max_seconds: int, workdir: Path):
+        self.connections, self.threads, self.max_seconds = connections, threads, max_seconds
+        self.script = workdir / "page.lua"
+        self.script.write_text(LUA_SCRIPT)
+        self.workdir = workdir
+
+    def run(self, port: int, page: Page, requests: int, offset: int = 0) -> Measurement:
+        bodies_file = ""
+        if page.bodies:
+            chosen = page.bodies[offset : offset + requests + self.connections]
+            if len(chosen) < requests + self.connections:
+                raise BenchError(f"{page.name}: only {len(chosen)} prepared submissions left")
+            path = self.workdir / "bodies.tsv"
+            path.write_text("".join("\t".join(b) + "\n" for b in chosen))
+            bodies_file = str(path)
+        done_dir = Path(tempfile.mkdtemp(dir=self.workdir))
+        environment = dict(
+            os.environ,
+            BENCH_DONE_DIR=str(done_dir),
+            BENCH_LIMIT=str(max(1, requests // self.threads)),
+            BENCH_EXPECT=str(page.expect),
+            BENCH_THREADS=str(self.threads),
+            BENCH_METHOD=page.method,
+            BENCH_PATH=page.path,
+            BENCH_COOKIE=page.cookie,
+            BENCH_REQUESTS_FILE=bodies_file,
+        )
+        command = ["wrk", f"-t{self.threads}", f"-c{self.connections}"]
+        command += [f"-d{self.max_seconds}s", "--timeout", "30s", "-s", str(self.script)]
+        command.append(f"http://{HOST}:{port}{page.path}")
+        process = subprocess.Popen(
+            command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        # wrk sleeps for its whole -d even when every thread has stopped; SIGINT ends that.
+        # (Again every half second: a signal that lands before wrk starts sleeping is lost.)
+        signalled = 0.0
+        while process.poll() is None:
+            finished = len(list(done_dir.iterdir())) >= self.threads
+            if finished and time.monotonic() - signalled > 0.5:
+                process.send_signal(signal.SIGINT)
+                signalled = time.monotonic()
+            time.sleep(0.02)
+        stdout, stderr = process.communicate()
+        shutil.rmtree(done_dir, ignore_errors=True)
+        line = next((x for x in stdout.splitlines() if x.startswith("BENCH ")), None)
+        if process.returncode != 0 or line is None:
+            raise BenchError(f"wrk failed: {stdout}{stderr}")
+        figures = json.loads(line[len("BENCH ") :])
+        seconds = figures["seconds"]
+        errors = figures["unexpected"] + figures["socket_errors"]
+        detail = ""
+        if errors:
+            detail = f"statuses {figures['statuses'].strip()}; socket {figures['socket_errors']}"
+        return Measurement(
+            figures["requests"],
+            figures["requests"] / seconds,
+            figures["p95_us"] / 1000,
+            errors,
+            detail,
+        )
+
+
+def _python_worker(
+    args: tuple[int, str, str, str, int, list[tuple[str, str, str]], int, float, float],
+) -> tuple[list[float], dict[int, int], int]:
+    port, method, path, cookie, _expect, jobs, count, start_at, max_seconds = args
+    while time.time() < start_at:  # start together
+        time.sleep(0.001)
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    socket_errors = 0
+    conn = None
+    deadline = start_at + max_seconds
+    for i in range(count):
+        if time.time() > deadline:
+            break
+        headers = {"Cookie": cookie} if cookie else {}
+        body = None
+        if jobs:
+            job_cookie, address, text = jobs[i]
+            headers.update(
+                {
+                    "Cookie": job_cookie,
+                    "X-Forwarded-For": address,
+                    "Content-Type": "application/x-www-form-urlencoded",
+                }
+            )
+            body = text.encode()
+        started = time.perf_counter()
+        try:
+            if conn is None:
+                conn = http.client.HTTPConnection(HOST, port, timeout=30)
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            if response.will_close:  # gunicorn's sync workers close after each response
+                conn.close()
+                conn = None
+        except OSError:
+            socket_errors += 1
+            conn = None
+            continue
+        latencies.append(time.perf_counter() - started)
+        statuses[response.status] = statuses.get(response.status, 0) + 1
+    if conn is not None:
+        conn.close()
+    return latencies, statuses, socket_errors
+
+
+class PythonGenerator:
+    name = "python"
+
+    def __init__(self, connections: int, max_seconds: int):
+        self.connections, self.max_seconds = connections, max_seconds
+        self.pool = multiprocessing.Pool(connections)
+
+    def run(self, port: int, page: Page, requests: int, offset: int = 0) -> Measurement:
+        share = max(1, requests // self.connections)
+        start_at = time.time() + 0.5
+        tasks = []
+        for n in range(self.connections):
+            jobs = []
+            if page.bodies:
+                first = offset + n * share
+                jobs = page.bodies[first : first + share]
+                if len(jobs) < share:
+                    raise BenchError(f"{page.name}: too few prepared submissions")
+            tasks.append(
+                (
+                    port,
+                    page.method,
+                    page.path,
+                    page.cookie,
+                    page.expect,
+                    jobs,
+                    share,
+                    start_at,
+                    self.max_seconds,
+                )
+            )
+        results = self.pool.map(_python_worker, tasks)
+        elapsed = time.time() - start_at
+        latencies = sorted(x for r in results for x in r[0])
+        statuses: dict[int, int] = {}
+        for _, counts, _ in results:
+            for status, n in counts.items():
+                statuses[status] = statuses.get(status, 0) + n
+        socket_errors = sum(r[2] for r in results)
+        unexpected = sum(n for status, n in statuses.items() if status != page.expect)
+        errors = unexpected + socket_errors
+        detail = f"statuses {statuses}; socket {socket_errors}" if errors else ""
+        p95 = latencies[int(len(latencies) * 0.95) - 1] * 1000 if latencies else 0.0
+        return Measurement(len(latencies), len(latencies) / elapsed, p95, errors, detail)
+
+
+# --- what makes a page slow -----------------------------------------------------------------
+
+
+def profile(page: Page, offset: int) -> dict:
+    """One request through Django's test client in this process, single-threaded: its queries
+    (and how many write), the time it takes and the part of it spent in the database, and
+    the cookies it sets. For a GET the median of PROFILE_RUNS requests after a warm-up one; a
+    submission is made once (each uses up a prepared courier)."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_HOST=HOST)
+    for part in page.cookie.split("; ") if page.cookie else []:
+        name, value = part.split("=", 1)
+        client.cookies[name] = value
+    body = {}
+    if page.bodies:
+        cookie, _address, text = page.bodies[offset]
+        for part in cookie.split("; "):
+            name, value = part.split("=", 1)
+            client.cookies[name] = value
+        body = {"data": text, "content_type": "application/x-www-form-urlencoded"}
+    runs = 1 if page.bodies else PROFILE_RUNS
+    # Warm, as under load: the first request of a client loads the middleware (whitenoise
+    # then scans the static files). For the submission, a GET of its form, which writes nothing.
+    client.get(page.path)
+    timings, db_timings = [], []
+    for _ in range(runs):
+        db_seconds = [0.0]
+
+        def timed(execute, sql, params, many, context, db_seconds=db_seconds):
+            started = time.perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                db_seconds[0] += time.perf_counter() - started
+
+        with CaptureQueriesContext(connection) as captured, connection.execute_wrapper(timed):
+            started = time.perf_counter()
+            response = client.generic(page.method, page.path, **body)
+            timings.append(time.perf_counter() - started)
+        db_timings.append(db_seconds[0])
+    writes = sum(
+        1 for q in captured.captured_queries if q["sql"].lstrip().split(" ", 1)[0] in WRITE_VERBS
+    )
+    return {
+        "queries": len(captured),
+        "writes": writes,
+        "sets_cookies": sorted(response.cookies.keys()),
+        "inproc_ms": round(statistics.median(timings) * 1000, 1),
+        "db_ms": round(statistics.median(db_timings) * 1000, 1),
+        "status": response.status_code,
+    }
+
+
+PROFILE_RUNS = 5
+WRITE_VERBS = {"INSERT", "UPDATE", "DELETE"}
+
+
+# --- main -----------------------------------------------------------------------------------
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000, help="requests per page")
+    parser.add_argument(
+        "--trivial-requests", type=int, default=5000, help="requests to the trivial view"
+    )
+    parser.add_argument("--max-seconds", type=int, default=15, help="cap on one run's length")
+    parser.add_argument("--connections", type=int, default=8, help="concurrent connections")
+    parser.add_argument(
+        "--generator",
+        choices=["wrk", "python"],
+        default="wrk" if shutil.which("wrk") else "python",
+        help="load generator (default: wrk when installed)",
+    )
+    return parser.parse_args()
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def run(args: argparse.Namespace, url: str, workdir: Path) -> int:
+    cache_url = os.environ.get("BENCH_CACHE_URL", DEFAULT_CACHE_URL)
+    environment = production_env(url, workdir / "static", cache_url)
+    started = time.perf_counter()
+    manage(development_env(url), "migrate", "--noinput")
+    manage(development_env(url), "load_demo")
+    manage(environment, "collectstatic", "--noinput")
+    flush_cache(cache_url)
+    setup_django(environment)
+    log(f"setup (migrate, load_demo, collectstatic): {time.perf_counter() - started:.1f} s")
+
+    port = free_port()
+    server = start_server(environment, port, workdir / "gunicorn.log")
+    if args.generator == "wrk":
+        generator = Wrk(args.connections, 2, args.max_seconds, workdir)
+    else:
+        generator = PythonGenerator(args.connections, args.max_seconds)
+    broken = False
+    try:
+        # Each run with submissions may send up to `connections` more than it counts.
+        pool_size = WARMUP + args.requests + 2 * args.connections + 1
+        pages = build_pages(port, pool_size)
+        trivial = Page("trivial", TRIVIAL, None)
+        generator.run(port, trivial, WARMUP)
+        results = []
+        for page in pages:
+            status = fetch(port, "GET", page.path, headers={"Cookie": page.cookie})[0]
+            if page.method == "GET" and status == 404:
+                results.append((page, None, None, 0))
+                log(f"{page.name}: {page.path} answers 404, reported as missing")
+                continue
+            before = generator.run(port, trivial, args.trivial_requests)
+            generator.run(port, page, WARMUP)
+            offset = WARMUP + args.connections if page.bodies else 0  # never reuse one
+            measured = generator.run(port, page, args.requests, offset)
+            after = generator.run(port, trivial, args.trivial_requests)
+            base = Measurement(
+                before.requests + after.requests,
+                (before.rps + after.rps) / 2,
+                max(before.p95_ms, after.p95_ms),
+                before.errors + after.errors,
+            )
+            used = offset + args.requests + args.connections
+            results.append((page, base, measured, used))
+            log(
+                f"{page.name}: {measured.rps:.0f} rps, p95 {measured.p95_ms:.1f} ms"
+                f" (trivial {base.rps:.0f} rps) {measured.requests} requests,"
+                f" {measured.errors} errors {measured.detail}"
+            )
+    finally:
+        stop_server(server)
+        if isinstance(generator, PythonGenerator):
+            generator.pool.terminate()
+
+    for page, base, measured, used in results:
+        if measured is None:
+            line = {"page": page.path, "name": page.name, "missing": True, "status": 404}
+            line.update(target=page.target, meets=False)
+            print(json.dumps(line, ensure_ascii=False), flush=True)
+            continue
+        ratio = measured.rps / base.rps
+        figures = profile(page, used)
+        broken |= measured.errors + base.errors > 0 or figures["status"] != page.expect
+        line = {
+            "page": page.path,
+            "name": page.name,
+            "rps": round(measured.rps, 1),
+            "p95_ms": round(measured.p95_ms, 1),
+            "trivial_rps": round(base.rps, 1),
+            "ratio": round(ratio, 3),
+            "target": page.target,
+            "meets": None if page.target is None else ratio >= page.target,
+            "requests": measured.requests,
+            "errors": measured.errors,
+            **{k: v for k, v in figures.items() if k != "status"},
+            "generator": generator.name,
+        }
+        if measured.detail:
+            line["error_detail"] = measured.detail
+        print(json.dumps(line, ensure_ascii=False), flush=True)
+    return 1 if broken else 0
+
+
+def main() -> int:
+    args = parse_args()
+    url = os.environ.get("BENCH_PAGES_DATABASE_URL", DEFAULT_URL)
+    recreate_database(url)
+    workdir = Path(tempfile.mkdtemp(prefix="fengxian-bench-pages-"))
+    try:
+        return run(args, url, workdir)
+    except BenchError as error:
+        print(f"BROKEN: {error}", file=sys.stderr)
+        return 1
+    finally:
+        if "django" in sys.modules:
+            from django.db import connections
+
+            connections.close_all()
+        recreate_database(url, create=False)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

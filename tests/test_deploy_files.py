@@ -1,0 +1,79 @@
+"""deploy/: the env file lists every setting, gunicorn's config reads its environment, and
+the nginx site accepts the largest import and overwrites X-Forwarded-For."""
+
+from __future__ import annotations
+
+import re
+import runpy
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+DEPLOY = ROOT / "deploy"
+
+
+def _variables_read_by_settings() -> set[str]:
+    source = (ROOT / "fengxian" / "settings.py").read_text()
+    return set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z][A-Z0-9_]*)"', source))
+
+
+def test_env_example_lists_every_variable_the_settings_read():
+    variables = _variables_read_by_settings()
+    assert {"SECRET_KEY", "DATABASE_URL", "ADMIN_URL", "SMS_CONSOLE_OK"} <= variables
+    listed = set(re.findall(r"^#?([A-Z][A-Z0-9_]*)=", (DEPLOY / "env.example").read_text(), re.M))
+    assert variables - listed == set()
+
+
+def test_gunicorn_config_reads_its_environment(monkeypatch):
+    monkeypatch.setenv("GUNICORN_WORKERS", "3")
+    monkeypatch.setenv("GUNICORN_BIND", "127.0.0.1:9001")
+    monkeypatch.setenv("GUNICORN_ACCESSLOG", "")
+    config = runpy.run_path(str(DEPLOY / "gunicorn.conf.py"))
+    assert (config["workers"], config["bind"], config["accesslog"]) == (3, "127.0.0.1:9001", None)
+    assert "%(M)s" in config["access_log_format"]  # request time
+    assert "%(r)s" not in config["access_log_format"]  # no query strings (positions) in logs
+
+
+def test_gunicorn_defaults_to_two_workers_per_core_plus_one(monkeypatch):
+    import multiprocessing
+
+    monkeypatch.delenv("GUNICORN_WORKERS", raising=False)
+    config = runpy.run_path(str(DEPLOY / "gunicorn.conf.py"))
+    assert config["workers"] == 2 * multiprocessing.cpu_count() + 1
+
+
+def test_nginx_accepts_the_largest_spreadsheet_and_overwrites_the_client_address():
+    site = (DEPLOY / "nginx" / "fengxian.conf").read_text()
+    [size] = re.findall(r"^\s*client_max_body_size (\d+)m;", site, re.M)
+    assert int(size) * 1024 * 1024 > settings.SHEET_IMPORT_MAX_BYTES
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in site
+    assert "proxy_add_x_forwarded_for" not in site  # appending would let clients choose
+
+
+@pytest.mark.skipif(not shutil.which("nginx"), reason="nginx is not installed")
+def test_nginx_site_passes_nginx_t(tmp_path):
+    site = (DEPLOY / "nginx" / "fengxian.conf").read_text()
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    certificate = ["-subj", "/CN=portal.example.gov.cn", "-keyout", str(key), "-out", str(cert)]
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", *certificate],
+        check=True,
+        capture_output=True,
+    )
+    site = re.sub(r"/etc/letsencrypt/live/[^;]*/fullchain.pem", str(cert), site)
+    site = re.sub(r"/etc/letsencrypt/live/[^;]*/privkey.pem", str(key), site)
+    (tmp_path / "site.conf").write_text(site)
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
+        f"http {{\n include /etc/nginx/mime.types;\n include {tmp_path}/site.conf;\n}}\n"
+    )
+    result = subprocess.run(
+        ["nginx", "-t", "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
