@@ -17,8 +17,9 @@ SESSION_KEY = "courier_id"
 
 
 def sign_in(request: HttpRequest, courier: Courier) -> None:
-    request.session.cycle_key()  # a new session id on sign-in (no session fixation)
-    request.session[SESSION_KEY] = courier.pk
+    if request.session.get(SESSION_KEY) != courier.pk:
+        request.session.cycle_key()  # a new session id on sign-in (no session fixation)
+        request.session[SESSION_KEY] = courier.pk
     request._courier = courier
 
 

@@ -10,6 +10,22 @@ from django.db import IntegrityError, transaction
 
 from couriers.models import Brand, Courier, Outlet, Town
 
+# The fields a courier's own answers can change.
+ANSWERED = (
+    "name",
+    "work_town_id",
+    "outlet_id",
+    "enterprise_id",
+    "brand_id",
+    "political_status",
+    "is_mobile_party_member",
+    "notes",
+)
+
+
+def _answers(courier: Courier) -> tuple:
+    return tuple(getattr(courier, field) for field in ANSWERED)
+
 
 def find_or_register(
     phone: str,
@@ -30,6 +46,7 @@ def find_or_register(
         created = courier is None
         if created:
             courier = Courier(phone=phone, name=name, work_town=town)
+        before = _answers(courier)
         courier.name = name or courier.name
         if not created and town is not None:
             courier.work_town = town
@@ -51,6 +68,8 @@ def find_or_register(
             note = f"自填网点：{workplace}"
             if note not in courier.notes:
                 courier.notes = f"{courier.notes}\n{note}".strip()
+        if not created and _answers(courier) == before:
+            return courier, False  # nothing new: no write (a courier checks in every season)
         # Uniqueness is left to the database (the IntegrityError below), so a phone registered
         # by another request a moment ago is not a validation error.
         courier.full_clean(validate_unique=False, validate_constraints=False)

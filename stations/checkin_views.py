@@ -157,7 +157,7 @@ def checkin_start(request: HttpRequest, token: str) -> HttpResponse:
     form = CheckinForm(request.POST or None, point=point, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        request.session[PENDING] = {
+        pending = {
             "point": point.pk,
             "name": data["name"].strip(),
             "phone": data["phone"],
@@ -169,8 +169,9 @@ def checkin_start(request: HttpRequest, token: str) -> HttpResponse:
             "interests": data["interests"],
             "sensitive": bool(data["political_status"] and data["agree_sensitive"]),
         }
-        if courier and courier.phone == data["phone"]:
-            return _complete(request, token, point)  # already proved this phone
+        if courier and courier.phone == data["phone"]:  # already proved this phone
+            return _complete(request, token, point, pending, campaign)
+        request.session[PENDING] = pending
         if _send_code(request, data["phone"]):
             return redirect("checkin:verify", token=token)
     return render(
@@ -197,7 +198,9 @@ def checkin_verify(request: HttpRequest, token: str) -> HttpResponse:
             except otp.CodeError as problem:
                 form.add_error("code", str(problem))
             else:
-                return _complete(request, token, point)
+                pending = request.session.pop(PENDING)
+                request.session.pop(DEBUG_CODE, None)
+                return _complete(request, token, point, pending, Campaign.objects.current())
     return render(
         request,
         "checkin/verify.html",
@@ -210,11 +213,10 @@ def checkin_verify(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
-def _complete(request: HttpRequest, token: str, point: CheckinPoint) -> HttpResponse:
+def _complete(
+    request: HttpRequest, token: str, point: CheckinPoint, pending: dict, campaign
+) -> HttpResponse:
     """The phone is proven: match or register the courier, then record the check-in."""
-    pending = request.session.pop(PENDING)
-    request.session.pop(DEBUG_CODE, None)
-    campaign = Campaign.objects.current()
     if campaign is None:
         return redirect("checkin:start", token=token)
     try:

@@ -668,6 +668,26 @@ def test_check_in_pages_keep_a_constant_number_of_queries(
     assert many == {"start": 6, "done": 8, "me": 8}
 
 
+def test_a_signed_in_couriers_check_in_writes_only_the_check_in(point, campaign, sms_outbox):
+    """The season's check-in of a courier already signed in on this phone: no code, no session
+    rewrite, no update of an unchanged courier record — the page every courier submits."""
+    browser = Client()
+    check_in(browser, point, sms_outbox)
+    CheckIn.objects.all().delete()  # a new season: the same courier checks in again
+    sent = len(sms_outbox)
+    with CaptureQueriesContext(connection) as queries:
+        response = browser.post(url(point), form())
+    assert response.status_code == 302 and response["Location"] == url(point, "done")
+    assert len(sms_outbox) == sent
+    writes = [q["sql"] for q in queries if q["sql"].startswith(("INSERT", "UPDATE", "DELETE"))]
+    assert [w.split()[2].strip('"') for w in writes] == [
+        "couriers_ratecounter",  # per browser
+        "couriers_ratecounter",  # per address
+        "stations_checkin",
+    ]
+    assert CheckIn.objects.get().courier.phone == PHONE
+
+
 # --- concurrency (PostgreSQL: real row locks, real parallel transactions) --------------------
 
 needs_postgresql = pytest.mark.skipif(
