@@ -37,6 +37,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from activities import dashboard as activities_dashboard
+from activities import programme_dashboard
 from couriers import dashboard as couriers_dashboard
 from couriers.figures import Scope, Section, Table
 from couriers.resources import escape_formula
@@ -47,6 +48,7 @@ SECTIONS: list[Callable[[Scope], Section]] = [
     couriers_dashboard.section,
     stations_dashboard.section,
     activities_dashboard.section,
+    programme_dashboard.section,
 ]
 
 
