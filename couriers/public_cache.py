@@ -15,8 +15,17 @@ from functools import wraps
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
 
 PERSONAL_COOKIES = (settings.SESSION_COOKIE_NAME, "messages")
+# Headers that belong to one response, not to the page.
+NOT_REPLAYED = {"set-cookie", "date", "content-length"}
+
+
+def public_page(view):
+    """Mark `view` as a public page that anonymous visitors may be served from the cache."""
+    view.public_page = True
+    return view
 
 
 def _anonymous(request: HttpRequest) -> bool:
@@ -25,15 +34,21 @@ def _anonymous(request: HttpRequest) -> bool:
     )
 
 
+def _public_view(request: HttpRequest) -> bool:
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return False
+    return getattr(match.func, "public_page", False)
+
+
 def _storable(request: HttpRequest, response: HttpResponse) -> bool:
-    session = getattr(request, "session", None)
     return (
         response.status_code == 200
         and not response.streaming
         and not response.cookies
         and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
-        and not (session is not None and session.accessed)
-        and "Cookie" not in response.get("Vary", "")
+        and "cookie" not in response.get("Vary", "").lower()
     )
 
 
@@ -42,27 +57,35 @@ def cache_key(request: HttpRequest) -> str:
     return f"page:{request.get_host()}:{hashlib.sha256(path).hexdigest()}"
 
 
-def public_page(view):
-    """Serve `view` from the shared cache to anonymous visitors; see the module docstring."""
+class PublicPageCacheMiddleware:
+    """Serves and stores public pages (see the module docstring).
 
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    It sits near the top of the middleware list: a stored page is answered before sessions,
+    authentication, CSRF and the audit log are set up, and a rendered one is stored with the
+    headers the inner middleware gave it. The security and CSP middleware above it add their
+    headers to both.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         seconds = settings.PUBLIC_PAGE_CACHE
-        if not seconds or not _anonymous(request):
-            return view(request, *args, **kwargs)
+        if not (seconds and _anonymous(request) and _public_view(request)):
+            return self.get_response(request)
         key = cache_key(request)
         hit = cache.get(key)
         if hit is not None:
-            content, content_type = hit
-            return HttpResponse(content, content_type=content_type)
-        response = view(request, *args, **kwargs)
-        if hasattr(response, "render") and not response.is_rendered:
-            response.render()
+            content, headers = hit
+            response = HttpResponse(content)
+            for name, value in headers:
+                response[name] = value
+            return response
+        response = self.get_response(request)
         if _storable(request, response):
-            cache.set(key, (response.content, response["Content-Type"]), seconds)
+            headers = [(k, v) for k, v in response.items() if k.lower() not in NOT_REPLAYED]
+            cache.set(key, (response.content, headers), seconds)
         return response
-
-    return wrapper
 
 
 def _same_origin(request: HttpRequest) -> bool:

@@ -144,3 +144,19 @@ def test_status_reports_are_accepted_only_from_this_site(station, headers, statu
     response = Client().post(f"/stations/{station.pk}/report/", {"kind": "open"}, **headers)
     assert response.status_code == status
     assert StatusReport.objects.count() == (1 if status == 302 else 0)
+
+
+def test_a_page_from_the_cache_carries_the_same_headers(station):
+    rendered = Client().get("/stations/")
+    cached = Client().get("/stations/")
+    for header in (
+        "Content-Type",
+        "Content-Security-Policy",
+        "X-Frame-Options",
+        "X-Content-Type-Options",
+        "Referrer-Policy",
+        "Permissions-Policy",
+        "Content-Language",
+    ):
+        assert cached[header] == rendered[header], header
+    assert not cached.cookies
