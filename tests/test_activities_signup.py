@@ -6,10 +6,8 @@ and simultaneous sign-ups on PostgreSQL."""
 from __future__ import annotations
 
 import datetime
-import threading
 
 import pytest
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -17,6 +15,7 @@ from activities import signups
 from activities.models import Activity, SignUp
 from couriers.models import Courier
 from tests import factories
+from tests.concurrency import at_once, needs_postgresql
 
 pytestmark = pytest.mark.django_db
 
@@ -362,37 +361,6 @@ def test_the_calendar_file_describes_the_activity(anonymous, nanqiao_town):
 
 # --- simultaneous sign-ups (PostgreSQL) --------------------------------------------------------
 
-needs_postgresql = pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="needs PostgreSQL: SQLite serialises writers, so simultaneous sign-ups cannot race",
-)
-
-
-def _at_once(calls) -> tuple[list, list]:
-    barrier = threading.Barrier(len(calls))
-    results, problems = [], []
-    lock = threading.Lock()
-
-    def run(call) -> None:
-        try:
-            barrier.wait(timeout=10)
-            outcome = call()
-            with lock:
-                results.append(outcome)
-        except Exception as problem:
-            with lock:
-                problems.append(problem)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads)
-    return results, problems
-
 
 @needs_postgresql
 @pytest.mark.django_db(transaction=True)
@@ -400,7 +368,7 @@ def test_thirty_simultaneous_sign_ups_fill_exactly_the_places(committed_db):
     town = factories.town("南桥镇")
     activity = factories.activity(town, "热门课堂", capacity=5)
     people = [factories.courier(town, phone=factories.phone(70_000 + n)) for n in range(30)]
-    results, problems = _at_once([lambda who=who: signups.sign_up(activity, who) for who in people])
+    results, problems = at_once([lambda who=who: signups.sign_up(activity, who) for who in people])
     assert problems == []
     assert sorted(s.status for s in results).count("confirmed") == 5
     assert SignUp.objects.filter(activity=activity, status="confirmed").count() == 5
@@ -415,7 +383,7 @@ def test_simultaneous_cancellations_promote_each_waiting_courier_once(committed_
     people = [factories.courier(town, phone=factories.phone(71_000 + n)) for n in range(10)]
     for who in people:
         signups.sign_up(activity, who)
-    results, problems = _at_once(
+    results, problems = at_once(
         [lambda who=who: signups.cancel(activity, who) for who in people[:5]]
     )
     assert problems == [] and len(results) == 5
@@ -430,7 +398,7 @@ def test_one_courier_signing_up_twice_at_once_gets_one_place(committed_db):
     town = factories.town("南桥镇")
     activity = factories.activity(town, "热门课堂", capacity=5)
     who = factories.courier(town, phone=factories.phone(72_000))
-    results, problems = _at_once([lambda: signups.sign_up(activity, who)] * 4)
+    results, problems = at_once([lambda: signups.sign_up(activity, who)] * 4)
     assert len(results) == 1
     assert [str(p) for p in problems] == ["你已报名这个活动。"] * 3
     assert SignUp.objects.filter(activity=activity, courier=who).count() == 1

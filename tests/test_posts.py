@@ -4,10 +4,7 @@ counts, and simultaneous claims (PostgreSQL)."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 from django.test import Client
 
 from activities.claims import ClaimRefused, claim
@@ -15,6 +12,7 @@ from activities.models import Claim, VolunteerPost
 from couriers.models import Courier
 from stations.models import SixI
 from tests import factories
+from tests.concurrency import at_once, needs_postgresql
 
 pytestmark = pytest.mark.django_db
 
@@ -304,38 +302,6 @@ def test_post_pages_keep_a_constant_query_count(
 
 # --- simultaneous claims (PostgreSQL: real row locks, real parallel transactions) -------------
 
-needs_postgresql = pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="needs PostgreSQL: SQLite serialises writers, so simultaneous claims cannot race",
-)
-
-
-def _at_once(calls) -> tuple[list, list]:
-    """Run the calls in threads released together; their results and exceptions."""
-    barrier = threading.Barrier(len(calls))
-    results, problems = [], []
-    lock = threading.Lock()
-
-    def run(call) -> None:
-        try:
-            barrier.wait(timeout=10)
-            outcome = call()
-            with lock:
-                results.append(outcome)
-        except Exception as problem:
-            with lock:
-                problems.append(problem)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads)
-    return results, problems
-
 
 @needs_postgresql
 @pytest.mark.django_db(transaction=True)
@@ -343,7 +309,7 @@ def test_thirty_simultaneous_claims_fill_exactly_the_capacity(committed_db):
     town = factories.town("南桥镇")
     post = make_post(town, "热门岗位", capacity=5)
     couriers = [factories.courier(town, phone=factories.phone(80_000 + n)) for n in range(30)]
-    results, problems = _at_once([lambda who=who: claim(post, who) for who in couriers])
+    results, problems = at_once([lambda who=who: claim(post, who) for who in couriers])
     assert len(results) == 5
     assert all(isinstance(p, ClaimRefused) for p in problems), problems
     assert len(problems) == 25
@@ -360,7 +326,7 @@ def test_one_courier_claiming_twice_at_once_gets_one_claim(committed_db):
     town = factories.town("南桥镇")
     post = make_post(town, "热门岗位", capacity=5)
     courier = factories.courier(town, phone=factories.phone(81_000))
-    results, problems = _at_once([lambda: claim(post, courier)] * 4)
+    results, problems = at_once([lambda: claim(post, courier)] * 4)
     assert len(results) == 1
     assert [str(p) for p in problems] == ["你已认领这个岗位。"] * 3
     assert Claim.objects.filter(post=post, courier=courier).count() == 1
