@@ -107,12 +107,15 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
         month = datetime.date.fromisoformat(request.GET.get("month", "") + "-01")
     except ValueError:
         month = today.replace(day=1)
+    if not 2000 <= month.year <= 2100:  # far-off months have no points (and no next month)
+        month = today.replace(day=1)
     next_month = (month + datetime.timedelta(days=32)).replace(day=1)
     tz = timezone.get_current_timezone()
     start = datetime.datetime.combine(month, datetime.time(), tz)
     end = datetime.datetime.combine(next_month, datetime.time(), tz)
     town_id = request.GET.get("town", "")
-    town = Town.objects.filter(pk=town_id).first() if town_id.isdigit() else None
+    plain_number = town_id.isascii() and town_id.isdecimal() and len(town_id) < 10
+    town = Town.objects.filter(pk=town_id).first() if plain_number else None
     rows = PointsEntry.objects.filter(
         created_at__gte=start, created_at__lt=end, courier__show_on_leaderboard=True
     )

@@ -301,6 +301,13 @@ class ImportJobAdmin(TownScopedAdmin):
     list_select_related = ("user", "town")
     search_fields = ("filename", "user__username")
     date_hierarchy = None
+    # The uploaded file sits in private storage, which has no URL: say whether it is held.
+    exclude = ("file",)
+    readonly_fields = ("file_held",)
+
+    @admin.display(description="待导入文件")
+    def file_held(self, job: ImportJob) -> str:
+        return "已保存，确认导入或放弃后删除" if job.file else "无（导入完成后已删除）"
 
     @admin.display(description="结果")
     def summary(self, job: ImportJob) -> str:

@@ -8,6 +8,7 @@ message, while other clients carry on. A view may set its own limits with `rate_
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import random
 import time
 from functools import wraps
@@ -26,7 +27,12 @@ def client_address(request: HttpRequest) -> str:
     """The client's address. Behind the HTTPS proxy REMOTE_ADDR is the proxy, and the proxy's
     X-Forwarded-For last hop is the client (the proxy must overwrite that header)."""
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip()
-    return forwarded or request.META.get("REMOTE_ADDR", "")
+    for candidate in (forwarded, request.META.get("REMOTE_ADDR", "")):
+        try:
+            return str(ipaddress.ip_address(candidate))
+        except ValueError:
+            continue  # not an address: a misconfigured proxy passing the client's header on
+    return ""
 
 
 def _digest(*parts: str) -> str:

@@ -13,6 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from couriers import identity, otp
+from couriers.masking import mask_phone
 from couriers.models import Brand, Courier, Outlet, Town
 from couriers.registration import find_or_register
 from couriers.validators import normalize_phone
@@ -70,15 +71,23 @@ class CheckinForm(forms.Form):
         label="我单独同意平台处理我的政治面貌（敏感个人信息），仅用于党组织联系服务", required=False
     )
 
-    def __init__(self, *args, point: CheckinPoint, **kwargs):
+    def __init__(self, *args, point: CheckinPoint, known_phone: str = "", **kwargs):
         super().__init__(*args, **kwargs)
+        # A signed-in courier's proven phone is not written into the page: shown masked, kept
+        # when the field is left empty.
+        self.known_phone = known_phone
+        if known_phone:
+            field = self.fields["phone"]
+            field.required = False
+            field.help_text = f"已验证：{mask_phone(known_phone)}；不换号码请留空"
+            field.widget.attrs["placeholder"] = mask_phone(known_phone)
         self.fields["outlet"].queryset = Outlet.objects.filter(town=point.town).select_related(
             "enterprise__brand"
         )
         self.fields["work_town"].initial = point.town
 
     def clean_phone(self) -> str:
-        return normalize_phone(self.cleaned_data["phone"])
+        return normalize_phone(self.cleaned_data["phone"]) or self.known_phone
 
     def clean(self):
         data = super().clean()
@@ -149,12 +158,16 @@ def checkin_start(request: HttpRequest, token: str) -> HttpResponse:
     if courier:
         initial = {
             "name": courier.name,
-            "phone": courier.phone,
             "brand": courier.brand_id,
             "outlet": courier.outlet_id,
             "work_town": courier.work_town_id,
         }
-    form = CheckinForm(request.POST or None, point=point, initial=initial)
+    form = CheckinForm(
+        request.POST or None,
+        point=point,
+        initial=initial,
+        known_phone=courier.phone if courier else "",
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         pending = {

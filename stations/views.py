@@ -26,6 +26,11 @@ from stations.reports import TooManyReports, submit_report
 VISIT_DEDUP = datetime.timedelta(minutes=30)
 
 
+def _plausible_id(value: str) -> bool:
+    digits = value.strip()
+    return not (digits.isascii() and digits.isdecimal()) or int(digits) < 2**63
+
+
 class FinderForm(forms.Form):
     service = forms.ModelMultipleChoiceField(
         queryset=Service.objects.all(),
@@ -39,6 +44,19 @@ class FinderForm(forms.Form):
     open = forms.BooleanField(required=False, label="只看现在开放的")
     lat = forms.FloatField(required=False, widget=forms.HiddenInput)
     lng = forms.FloatField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, data=None, *args, **kwargs):
+        if data is not None:
+            # Ids that are no database id (past 64 bits) are no choice: SQLite would overflow.
+            data = data.copy()
+            for name in ("service", "town"):
+                if hasattr(data, "setlist"):
+                    data.setlist(name, [v for v in data.getlist(name) if _plausible_id(v)])
+                elif isinstance(data.get(name), str) and not _plausible_id(data[name]):
+                    data.pop(name)
+                elif isinstance(data.get(name), list):
+                    data[name] = [v for v in data[name] if _plausible_id(str(v))]
+        super().__init__(data, *args, **kwargs)
 
     def clean(self):
         data = super().clean()
