@@ -1,9 +1,11 @@
 """Benchmark: the portal's pages under load, each beside a trivial view, on gunicorn + PostgreSQL.
 
 What it measures
-    The portal runs as in production: gunicorn with 2 sync workers (deploy/gunicorn.conf.py,
-    access log off), ``DEBUG=False``, a generated ``SECRET_KEY``, hashed static files collected
-    into a temporary folder, PostgreSQL with the demo district (``load_demo``), and
+    The portal runs as in production: gunicorn with 2 workers (deploy/gunicorn.conf.py,
+    access log off; "gthread" workers with one thread, so that the load generator's
+    connections are kept open rather than re-opened for every request), ``DEBUG=False``, a
+    generated ``SECRET_KEY``, hashed static files collected into a temporary folder,
+    PostgreSQL with the demo district (``load_demo``), and
     ``CACHE_URL=redis://127.0.0.1:6379/14`` passed through for the cache (the database number
     is flushed first). A second process drives it over loopback: ``wrk`` (8 connections, 2
     threads; a Lua script bounds the number of requests and checks every status) or, without
@@ -303,6 +305,12 @@ def start_server(environment: dict[str, str], port: int, log: Path) -> subproces
         environment,
         GUNICORN_BIND=f"{HOST}:{port}",
         GUNICORN_WORKERS=str(WORKERS),
+        # One request at a time per worker, as with sync workers, but connections are kept
+        # open: with sync workers every request is a new TCP connection, and on loopback
+        # their churn (server-side TIME_WAIT) stalls some connects for a second or more,
+        # which would measure the kernel, not the pages.
+        GUNICORN_WORKER_CLASS="gthread",
+        GUNICORN_THREADS="1",
         GUNICORN_ACCESSLOG="",
         GUNICORN_LOGLEVEL="warning",
     )

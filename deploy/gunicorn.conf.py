@@ -11,7 +11,10 @@ import os
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # gunicorn's rule of thumb; on a 2-core server that is 5 workers.
 workers = int(os.environ.get("GUNICORN_WORKERS", 2 * multiprocessing.cpu_count() + 1))
-worker_class = "sync"
+# Sync workers behind nginx (which talks to them without keep-alive). Serving clients that
+# keep connections open (a load generator on loopback) calls for "gthread", which keeps them.
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 # A request that takes longer than this is killed; large imports run in db_worker instead.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
