@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import json
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import get_fields_from_path
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.db import connections
-from django.http import Http404
+from django.db import IntegrityError, connections
+from django.http import Http404, HttpResponseRedirect
 from django.utils.functional import cached_property
 
 from couriers.scoping import is_town_scoped
@@ -143,6 +143,21 @@ class TownScopedAdmin(admin.ModelAdmin):
                     item = (item, ScopedRelatedFieldListFilter)
             filters.append(item)
         return filters
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except IntegrityError:
+            if request.method != "POST":
+                raise
+            # The form was valid, but the same record was saved a moment ago by another
+            # request (a double-clicked button): the database kept one; say so, not a 500.
+            self.message_user(
+                request,
+                "同样的内容刚刚已经保存过（可能重复提交了），本次没有重复登记。",
+                messages.WARNING,
+            )
+            return HttpResponseRedirect(request.get_full_path())
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
