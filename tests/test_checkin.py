@@ -18,6 +18,7 @@ from couriers.models import Courier, PhoneCode
 from stations.checkin import point_token
 from stations.models import Campaign, CheckIn, CheckInMove, CheckinPoint, Station
 from tests import factories
+from tests.concurrency import at_once, needs_postgresql
 
 pytestmark = pytest.mark.django_db
 
@@ -693,32 +694,6 @@ def test_a_signed_in_couriers_check_in_writes_only_the_check_in(point, campaign,
 
 # --- concurrency (PostgreSQL: real row locks, real parallel transactions) --------------------
 
-needs_postgresql = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="needs PostgreSQL: concurrent transactions"
-)
-
-
-def _at_once(*calls) -> tuple[list, list]:
-    """Run the calls in threads released together; their results and exceptions."""
-    barrier = threading.Barrier(len(calls))
-    results, problems = [], []
-
-    def run(call) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results.append(call())
-        except Exception as problem:
-            problems.append(problem)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results, problems
-
 
 def _committed_setup() -> tuple[Campaign, CheckinPoint, CheckinPoint]:
     nanqiao, xidu = factories.town("南桥镇"), factories.town("西渡街道")
@@ -741,8 +716,8 @@ def test_two_simultaneous_check_ins_make_one(committed_db):
     season, here, there = _committed_setup()
     for n, points in enumerate([(here, here), (here, there), (there, here)]):
         courier = factories.courier(here.town, phone=factories.phone(90_000 + n))
-        results, problems = _at_once(
-            *[
+        results, problems = at_once(
+            [
                 lambda at=at, who=courier: checkin.check_in(
                     who, at, season, interests=[], sensitive_consent=False
                 )
@@ -763,8 +738,8 @@ def test_two_simultaneous_registrations_of_a_phone_make_one_courier(committed_db
     town = factories.town("南桥镇")
     for n in range(3):
         phone = factories.phone(91_000 + n)
-        results, problems = _at_once(
-            *[
+        results, problems = at_once(
+            [
                 lambda name=name, phone=phone: find_or_register(phone, name=name, town=town)
                 for name in "甲乙"
             ]
