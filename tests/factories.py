@@ -75,6 +75,32 @@ def courier(in_town: Town, name: str = "张伟", **fields) -> Courier:
     return Courier.objects.create(name=name, work_town=in_town, **fields)
 
 
+def courier_admin_form(town: Town, **overrides) -> dict:
+    """The admin's courier add/change form as staff fill it in (the 入党进程 inline empty)."""
+    data = {
+        "name": "新小哥",
+        "gender": "M",
+        "phone": "13988880001",
+        "id_number": "",
+        "birth_date": "",
+        "education": "senior",
+        "employment_status": "active",
+        "brand": "",
+        "enterprise": "",
+        "outlet": "",
+        "work_town": town.pk,
+        "residence_community": "",
+        "political_status": "masses",
+        "membership_location": "",
+        "managing_organization": "",
+        "notes": "",
+        "party_stages-TOTAL_FORMS": 0,
+        "party_stages-INITIAL_FORMS": 0,
+    }
+    data.update(overrides)
+    return data
+
+
 def staff_user(username: str, group_name: str, in_town: Town | None) -> User:
     user = User.objects.create_user(username, password="pw-for-tests-only", is_staff=True)
     user.groups.add(Group.objects.get(name=group_name))

@@ -173,40 +173,15 @@ def test_search_does_not_reach_another_town(nanqiao_client, registry):
     assert list(response.context["cl"].result_list) == []
 
 
-def _courier_form(town, **overrides) -> dict:
-    data = {
-        "name": "新小哥",
-        "gender": "M",
-        "phone": "139 8888 0001",
-        "id_number": "",
-        "birth_date": "",
-        "education": "senior",
-        "employment_status": "active",
-        "brand": "",
-        "enterprise": "",
-        "outlet": "",
-        "work_town": town.pk,
-        "residence_community": "",
-        "political_status": "masses",
-        "membership_location": "",
-        "managing_organization": "",
-        "notes": "",
-        # The 入党进程 inline, left empty.
-        "party_stages-TOTAL_FORMS": 0,
-        "party_stages-INITIAL_FORMS": 0,
-    }
-    data.update(overrides)
-    return data
-
-
 def test_town_staff_add_courier_in_own_town_normalises_phone(nanqiao_client, nanqiao_town):
-    response = nanqiao_client.post(f"{ADMIN}/courier/add/", _courier_form(nanqiao_town))
+    data = factories.courier_admin_form(nanqiao_town, phone="139 8888 0001")
+    response = nanqiao_client.post(f"{ADMIN}/courier/add/", data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert Courier.objects.get(name="新小哥").phone == "13988880001"
 
 
 def test_town_staff_cannot_add_a_courier_to_another_town(nanqiao_client, xidu_town):
-    response = nanqiao_client.post(f"{ADMIN}/courier/add/", _courier_form(xidu_town))
+    response = nanqiao_client.post(f"{ADMIN}/courier/add/", factories.courier_admin_form(xidu_town))
     assert response.status_code == 200
     assert "work_town" in response.context["adminform"].form.errors
     assert not Courier.objects.filter(name="新小哥").exists()
@@ -214,7 +189,7 @@ def test_town_staff_cannot_add_a_courier_to_another_town(nanqiao_client, xidu_to
 
 def test_town_staff_cannot_move_their_courier_to_another_town(nanqiao_client, registry, xidu_town):
     ours = registry["ours"]["courier"]
-    data = _courier_form(xidu_town, name=ours.name, phone=ours.phone)
+    data = factories.courier_admin_form(xidu_town, name=ours.name, phone=ours.phone)
     response = nanqiao_client.post(f"{ADMIN}/courier/{ours.pk}/change/", data)
     assert "work_town" in response.context["adminform"].form.errors
     ours.refresh_from_db()
@@ -224,7 +199,7 @@ def test_town_staff_cannot_move_their_courier_to_another_town(nanqiao_client, re
 def test_town_staff_cannot_pick_another_towns_outlet_by_id(nanqiao_client, registry, nanqiao_town):
     theirs = registry["theirs"]["outlet"]
     response = nanqiao_client.post(
-        f"{ADMIN}/courier/add/", _courier_form(nanqiao_town, outlet=theirs.pk)
+        f"{ADMIN}/courier/add/", factories.courier_admin_form(nanqiao_town, outlet=theirs.pk)
     )
     assert "outlet" in response.context["adminform"].form.errors
     assert not Courier.objects.filter(name="新小哥").exists()
@@ -278,7 +253,7 @@ def test_town_staff_see_id_number_masked_and_can_keep_it(nanqiao_client, registr
     html = nanqiao_client.get(f"{ADMIN}/courier/{ours.pk}/change/").content.decode()
     assert ours.id_number not in html
     assert ours.masked_id_number in html
-    data = _courier_form(
+    data = factories.courier_admin_form(
         nanqiao_town,
         name="改过名",
         phone=ours.phone,

@@ -65,32 +65,6 @@ def staff_client(user) -> Client:
     return client
 
 
-def courier_form(town, **overrides) -> dict:
-    data = {
-        "name": "新小哥",
-        "gender": "M",
-        "phone": "13988880001",
-        "id_number": "",
-        "birth_date": "",
-        "education": "senior",
-        "employment_status": "active",
-        "brand": "",
-        "enterprise": "",
-        "outlet": "",
-        "work_town": town.pk,
-        "residence_community": "",
-        "political_status": "masses",
-        "membership_location": "",
-        "managing_organization": "",
-        "notes": "",
-        # The 入党进程 inline, left empty.
-        "party_stages-TOTAL_FORMS": 0,
-        "party_stages-INITIAL_FORMS": 0,
-    }
-    data.update(overrides)
-    return data
-
-
 # --- create, change, delete -------------------------------------------------------------------
 
 
@@ -98,7 +72,8 @@ def test_creating_a_courier_is_logged_with_actor_and_masked_values(nanqiao, nanq
     client = staff_client(nanqiao)
     id_number = factories.id_number()
     response = client.post(
-        COURIERS + "add/", courier_form(nanqiao_town, id_number=id_number, notes="会开车")
+        COURIERS + "add/",
+        factories.courier_admin_form(nanqiao_town, id_number=id_number, notes="会开车"),
     )
     assert response.status_code == 302, response.context["adminform"].form.errors
     courier = Courier.objects.get()
@@ -123,7 +98,9 @@ def test_changing_a_courier_logs_the_changed_fields_masked(nanqiao, nanqiao_town
     new_id = factories.id_number(seq=456)
     response = client.post(
         COURIERS + f"{courier.pk}/change/",
-        courier_form(nanqiao_town, name="王晓明", phone="13987654321", id_number=new_id, gender=""),
+        factories.courier_admin_form(
+            nanqiao_town, name="王晓明", phone="13987654321", id_number=new_id, gender=""
+        ),
     )
     assert response.status_code == 302, response.context["adminform"].form.errors
     [entry] = [e for e in entries_for(Courier) if e.action == LogEntry.Action.UPDATE]
@@ -149,7 +126,7 @@ def test_saving_a_courier_unchanged_logs_no_change(nanqiao, nanqiao_town):
     client = staff_client(nanqiao)
     response = client.post(
         COURIERS + f"{courier.pk}/change/",
-        courier_form(nanqiao_town, name="王小明", phone="13912345678"),
+        factories.courier_admin_form(nanqiao_town, name="王小明", phone="13912345678"),
     )
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert len(entries_for(Courier)) == before

@@ -298,27 +298,16 @@ def admin_activity(world, client: Client) -> None:
     and histories have entries about people."""
     courier = world["ours"]
     url = reverse("admin:couriers_courier_change", args=[courier.pk])
-    data = {
-        "name": courier.name,
-        "gender": "",
-        "phone": "13912340000",
-        "id_number": "",
-        "birth_date": "",
-        "education": "",
-        "employment_status": "active",
-        "brand": courier.brand_id,
-        "enterprise": courier.enterprise_id,
-        "outlet": courier.outlet_id,
-        "work_town": courier.work_town_id,
-        "residence_community": "",
-        "political_status": "masses",
-        "membership_location": "",
-        "managing_organization": "",
-        "notes": "",
-        # The 入党进程 inline, left empty.
-        "party_stages-TOTAL_FORMS": 0,
-        "party_stages-INITIAL_FORMS": 0,
-    }
+    data = factories.courier_admin_form(
+        courier.work_town,
+        name=courier.name,
+        gender="",
+        phone="13912340000",
+        education="",
+        brand=courier.brand_id,
+        enterprise=courier.enterprise_id,
+        outlet=courier.outlet_id,
+    )
     response = client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     importer = reverse("admin:couriers_courier_changelist") + "import/"
