@@ -3,12 +3,10 @@ by status, with a per-town breakdown. Three aggregate queries however much data 
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from django.db.models import Count, Sum
 
 from activities.models import Claim, PhotoReport, PointsEntry
-from couriers.figures import Cell, Scope, Section, Table, changelist
+from couriers.figures import Cell, Scope, Section, Table, changelist, totals_by
 from stations.models import SixI
 
 WAITING = [
@@ -40,19 +38,17 @@ def section(scope: Scope) -> Section:
         .annotate(n=Count("pk"))
     }
 
-    def by(index: int, data: dict) -> dict:
-        totals: dict = defaultdict(int)
-        for key, value in data.items():
-            totals[key[index]] += value
-        return totals
-
     claims_by_category, points_by_source, reports_by_status = (
-        by(1, claims),
-        by(1, points),
-        by(1, reports),
+        totals_by(1, claims),
+        totals_by(1, points),
+        totals_by(1, reports),
     )
-    claims_by_town, points_by_town, reports_by_town = by(0, claims), by(0, points), by(0, reports)
-    waiting_by_town = by(0, {k: v for k, v in reports.items() if k[1] in WAITING})
+    claims_by_town, points_by_town, reports_by_town = (
+        totals_by(0, claims),
+        totals_by(0, points),
+        totals_by(0, reports),
+    )
+    waiting_by_town = totals_by(0, {k: v for k, v in reports.items() if k[1] in WAITING})
     active = {"status__exact": Claim.Status.ACTIVE}
     figures = [
         ("岗位认领", Cell(sum(claims.values()), changelist("activities.claim", **active))),

@@ -4,19 +4,10 @@ Four aggregate queries however much data there is."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from django.db.models import Count, Sum
 
 from activities.models import Activity, Attendance, PartnershipYear, SignUp
-from couriers.figures import Cell, Scope, Section, Table, changelist
-
-
-def _by(index: int, data: dict) -> dict:
-    totals: dict = defaultdict(int)
-    for key, value in data.items():
-        totals[key[index]] += value
-    return totals
+from couriers.figures import Cell, Scope, Section, Table, changelist, totals_by
 
 
 def section(scope: Scope) -> Section:
@@ -49,11 +40,11 @@ def section(scope: Scope) -> Section:
         .order_by("year")
     )
     kinds_activities, kinds_confirmed, kinds_attended = (
-        _by(1, activities),
-        _by(1, confirmed),
-        _by(1, attended),
+        totals_by(1, activities),
+        totals_by(1, confirmed),
+        totals_by(1, attended),
     )
-    towns_activities, towns_attended = _by(0, activities), _by(0, attended)
+    towns_activities, towns_attended = totals_by(0, activities), totals_by(0, attended)
     signed_up = {"status__exact": SignUp.Status.CONFIRMED}
     latest = years[-1] if years else None
     figures = [

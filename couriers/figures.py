@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+from collections import defaultdict
 from urllib.parse import urlencode
 
 from django.urls import reverse
@@ -75,6 +76,15 @@ class Scope:
     @property
     def month_start(self) -> datetime.date:
         return self.today.replace(day=1)
+
+
+def totals_by(index: int, counts: dict[tuple, int]) -> dict:
+    """Counts keyed by tuples (town, kind) summed over one part of the key: ``totals_by(0, …)``
+    per town, ``totals_by(1, …)`` per kind."""
+    totals: dict = defaultdict(int)
+    for key, value in counts.items():
+        totals[key[index]] += value
+    return totals
 
 
 def changelist(model_label: str, **params: object) -> str:
