@@ -35,7 +35,8 @@ def client_address(request: HttpRequest) -> str:
     return ""
 
 
-def _digest(*parts: str) -> str:
+def digest(*parts: str) -> str:
+    """A keyed hash of the parts: what is stored instead of a device token or an address."""
     raw = ":".join((settings.SECRET_KEY, *parts))
     return hashlib.sha256(raw.encode()).hexdigest()
 
@@ -74,7 +75,7 @@ def over_limit(request: HttpRequest, scope: str, limits: dict | None = None) -> 
         if kind not in limits:
             continue
         count, period = limits[kind]
-        if hit(_digest(scope, kind, ident), period) > count:
+        if hit(digest(scope, kind, ident), period) > count:
             return period - int(time.time()) % period
     return 0
 

@@ -1,4 +1,4 @@
-"""Staff sessions end when left idle; and the site-wide Permissions-Policy header."""
+"""Staff sessions end when left idle."""
 
 from __future__ import annotations
 
@@ -19,16 +19,6 @@ def note_login(sender, request, user, **kwargs) -> None:
     # Logging in writes the session anyway; starting the idle clock then saves a write later.
     if request is not None and hasattr(request, "session"):
         request.session[SEEN_KEY] = int(time.time())
-
-
-class PermissionsPolicyMiddleware:
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
-        response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
-        return response
 
 
 class StaffIdleTimeoutMiddleware:

@@ -3,20 +3,14 @@ long-lived cookie. Only a hash of it (and of the client's address) is stored."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from couriers.ratelimit import DEVICE_COOKIE, client_address
+from couriers.ratelimit import DEVICE_COOKIE, client_address, digest
 
 COOKIE = DEVICE_COOKIE
 COOKIE_AGE = 2 * 365 * 24 * 3600
-
-
-def _digest(value: str) -> str:
-    return hashlib.sha256(f"{settings.SECRET_KEY}:{value}".encode()).hexdigest()
 
 
 def device_token(request: HttpRequest) -> str:
@@ -29,11 +23,11 @@ def device_token(request: HttpRequest) -> str:
 
 
 def device_hash(request: HttpRequest) -> str:
-    return _digest(device_token(request))
+    return digest(device_token(request))
 
 
 def address_hash(request: HttpRequest) -> str:
-    return _digest("ip:" + client_address(request))
+    return digest("ip:" + client_address(request))
 
 
 def remember_device(request: HttpRequest, response: HttpResponse) -> HttpResponse:
