@@ -23,6 +23,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from auditlog.context import disable_auditlog
 from auditlog.models import LogEntry as AuditEntry
 from django.apps import apps
 from django.contrib.admin.models import LogEntry as AdminEntry
@@ -163,7 +164,15 @@ def export(held: Holdings) -> str:
 
 @transaction.atomic
 def erase(held: Holdings) -> dict[str, int]:
-    """Remove or anonymise everything `find` found; counts of what was touched, by kind."""
+    """Remove or anonymise everything `find` found; counts of what was touched, by kind.
+
+    The audit log is paused meanwhile: its own "deleted" entries would keep copies of the
+    deleted records."""
+    with disable_auditlog():
+        return _erase(held)
+
+
+def _erase(held: Holdings) -> dict[str, int]:
     touched: dict[str, int] = defaultdict(int)
     # Log entries first: afterwards the deleted records can no longer be matched to them.
     touched["审计日志"] = held.audit_entries().delete()[0]

@@ -18,7 +18,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 
 from activities.models import PhotoReport
-from couriers.models import Courier, PhoneCode
+from couriers.models import Courier, PhoneCode, Visit
 from stations.models import CheckIn
 from tests import factories
 from tests.test_checkin import campaign, check_in, point  # noqa: F401 (fixtures)
@@ -128,3 +128,16 @@ def test_erased_photo_reports_keep_what_the_city_needs(person):
     call_command("erase_person", PHONE, "--yes", stdout=StringIO())
     report = PhotoReport.objects.get(pk=person["report"].pk)
     assert report.address and report.category and report.status
+
+
+def test_erasing_leaves_no_copy_of_the_deleted_records_in_the_audit_log(person, district):
+    """Records deleted on erasure (a 三送三问 visit about the person) must not reappear as the
+    audit log's own "deleted" entries, which would keep their text."""
+    factories.visit(district, person["courier"], policy_note="王小明家住南桥新村 5 号楼")
+    call_command("erase_person", PHONE, "--yes", stdout=StringIO())
+    assert not Visit.objects.exists()
+    logged = " ".join(
+        f"{entry.object_repr} {entry.changes} {entry.changes_text}"
+        for entry in AuditEntry.objects.all()
+    )
+    assert "南桥新村" not in logged and "王小明" not in logged and PHONE not in logged
