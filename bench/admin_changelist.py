@@ -110,7 +110,7 @@ def _split_url(url: str) -> tuple[str, str]:
     parts = urlsplit(url)
     name = parts.path.lstrip("/")
     if not name or name == "postgres":
-        raise SystemExit(f"BENCH_DATABASE_URL must name a scratch database, not {name!r}")
+        raise SystemExit(f"the benchmark's database URL must name a scratch database, not {name!r}")
     return name, urlunsplit(parts._replace(path="/postgres"))
 
 

@@ -75,10 +75,9 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit
 
-import psycopg
-from psycopg import sql
+from admin_changelist import BenchError, drop_database, recreate_database
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/fengxian_bench_pages"
@@ -192,10 +191,6 @@ end
 """
 
 
-class BenchError(RuntimeError):
-    """Something is broken, not merely slow."""
-
-
 @dataclass
 class Page:
     name: str
@@ -218,24 +213,6 @@ class Measurement:
 
 
 # --- the scratch database and the server ----------------------------------------------------
-
-
-def _split_url(url: str) -> tuple[str, str]:
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    if not name or name == "postgres":
-        raise SystemExit(f"BENCH_PAGES_DATABASE_URL must name a scratch database, not {name!r}")
-    return name, urlunsplit(parts._replace(path="/postgres"))
-
-
-def recreate_database(url: str, *, create: bool = True) -> None:
-    name, maintenance_url = _split_url(url)
-    with psycopg.connect(maintenance_url, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-        if create:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 def flush_cache(cache_url: str) -> None:
@@ -854,7 +831,7 @@ def main() -> int:
             from django.db import connections
 
             connections.close_all()
-        recreate_database(url, create=False)
+        drop_database(url)
         shutil.rmtree(workdir, ignore_errors=True)
 
 
