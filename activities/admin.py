@@ -17,11 +17,7 @@ from import_export import fields
 from import_export.admin import ExportMixin
 from import_export.formats import base_formats
 
-from activities import (
-    activity_admin,  # noqa: F401  (registers activities, partnerships, stories)
-    points,
-    reports,
-)
+from activities import points, reports
 from activities.models import (
     Claim,
     PhotoReport,
@@ -30,9 +26,13 @@ from activities.models import (
     ServiceRecord,
     VolunteerPost,
 )
+
+# Activities and classes, partnerships and stories have their admin in their own rooms.
+from activities.programmes import admin as programmes_admin  # noqa: F401
 from activities.services import pay_service, record_service
+from activities.showcase import admin as showcase_admin  # noqa: F401
 from couriers.admin_scoping import TownScopedAdmin
-from couriers.resources import SafeExportResource
+from couriers.imports.resources import SafeExportResource
 
 
 @admin.register(VolunteerPost)

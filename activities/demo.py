@@ -14,7 +14,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
-from activities import attendance, points, reports
+from activities import points, reports
 from activities.models import (
     Activity,
     Attendance,
@@ -29,6 +29,7 @@ from activities.models import (
     Story,
     VolunteerPost,
 )
+from activities.programmes import attendance
 from activities.services import record_service
 from couriers.models import Courier, Enterprise, Town
 from stations.models import CheckinPoint, SixI, Station

@@ -1,6 +1,8 @@
 from django.urls import path
 
-from activities import activity_views, showcase_views, views
+from activities import views
+from activities.programmes import views as activity_views
+from activities.showcase import views as showcase_views
 
 app_name = "activities"
 

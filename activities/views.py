@@ -12,14 +12,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from activities import points, signups
+from activities import points
 from activities.claims import ClaimRefused, claim, withdraw
 from activities.models import Claim, PhotoReport, PointsEntry, VolunteerPost
 from activities.photos import clean_photo, image_view
+from activities.programmes import signups
 from couriers import identity
-from couriers.masking import mask_name
 from couriers.models import Town
-from couriers.public_cache import public_page
+from couriers.privacy.masking import mask_name
+from fengxian.public_cache import public_page
 from stations.models import CheckIn, SixI
 
 

@@ -16,11 +16,11 @@ from django.utils.html import format_html
 from import_export.admin import ExportMixin
 from import_export.formats import base_formats
 
-from couriers import audit, pipeline
-from couriers.admin_casework import PartyStageInline, VisitLinksMixin, WorklistFilter
-from couriers.admin_import import SheetImportMixin
 from couriers.admin_scoping import TownScopedAdmin
-from couriers.masking import mask_phone
+from couriers.casework import pipeline
+from couriers.casework.admin import PartyStageInline, VisitLinksMixin, WorklistFilter
+from couriers.imports.admin import SheetImportMixin
+from couriers.imports.resources import CourierResource
 from couriers.models import (
     Brand,
     Community,
@@ -32,7 +32,8 @@ from couriers.models import (
     StaffProfile,
     Town,
 )
-from couriers.resources import CourierResource
+from couriers.privacy import audit
+from couriers.privacy.masking import mask_phone
 from couriers.validators import normalize_id_number, normalize_phone
 
 

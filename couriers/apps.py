@@ -10,7 +10,7 @@ class CouriersConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_sync_role_groups, dispatch_uid="couriers.sync_role_groups")
-        from couriers.staff_sessions import note_login
+        from couriers.security.staff_sessions import note_login
 
         user_logged_in.connect(note_login, dispatch_uid="couriers.staff_idle_clock")
 

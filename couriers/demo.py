@@ -13,7 +13,7 @@ import random
 
 from django.contrib.auth.models import Group, User
 
-from couriers import casework_demo
+from couriers.casework import demo as casework_demo
 from couriers.models import (
     Brand,
     Community,

@@ -37,10 +37,10 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from activities import dashboard as activities_dashboard
-from activities import programme_dashboard
+from activities.programmes import dashboard as programme_dashboard
 from couriers import dashboard as couriers_dashboard
 from couriers.figures import Scope, Section, Table
-from couriers.resources import escape_formula
+from couriers.imports.resources import escape_formula
 from fengxian import charts
 from stations import dashboard as stations_dashboard
 

@@ -61,19 +61,19 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "fengxian.middleware.PermissionsPolicyMiddleware",
-    "couriers.public_cache.PublicPageCacheMiddleware",
+    "fengxian.public_cache.PublicPageCacheMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "couriers.ratelimit.PublicFormRateLimitMiddleware",
+    "couriers.security.ratelimit.PublicFormRateLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # After messages: it tells the signed-out staff member why.
-    "couriers.staff_sessions.StaffIdleTimeoutMiddleware",
+    "couriers.security.staff_sessions.StaffIdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "couriers.audit.AuditMiddleware",
+    "couriers.privacy.audit.AuditMiddleware",
     # Last, so that it sees the login view's failures (django-axes).
     "axes.middleware.AxesMiddleware",
 ]
@@ -117,7 +117,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # (CACHE_URL=redis://127.0.0.1:6379/1). Public pages keep short-lived fragments here.
 CACHES = {"default": env.cache("CACHE_URL", default="dbcache://fengxian_cache")}
 # Public pages are served from that cache to anonymous visitors for this many seconds (0: off);
-# see couriers/public_cache.py.
+# see fengxian/public_cache.py.
 PUBLIC_PAGE_CACHE = env.int("PUBLIC_PAGE_CACHE", default=60)
 
 # --- Auth -----------------------------------------------------------------------------------
@@ -128,7 +128,7 @@ AUTHENTICATION_BACKENDS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "couriers.passwords.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "couriers.security.passwords.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -140,7 +140,7 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "couriers.ratelimit.client_address"
+AXES_CLIENT_IP_CALLABLE = "couriers.security.ratelimit.client_address"
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 AXES_VERBOSE = False
 
@@ -263,13 +263,14 @@ TASKS = {
 }
 
 # --- Text messages (one-time codes) ---------------------------------------------------------
-SMS_BACKEND = env.str("SMS_BACKEND", default="couriers.sms.backends.ConsoleBackend")
+SMS_BACKEND = env.str("SMS_BACKEND", default="couriers.messaging.backends.ConsoleBackend")
 SMS_HTTP_URL = env.str("SMS_HTTP_URL", default="")
 SMS_HTTP_TOKEN = env.str("SMS_HTTP_TOKEN", default="")
 SMS_SIGN_NAME = env.str("SMS_SIGN_NAME", default="奉贤快递小哥")
 if not DEBUG and SMS_BACKEND.endswith("ConsoleBackend") and not env.bool("SMS_CONSOLE_OK", False):
     raise ImproperlyConfigured(
-        "DEBUG=False 时请配置真实的短信通道（SMS_BACKEND=couriers.sms.backends.HttpBackend 及 "
+        "DEBUG=False 时请配置真实的短信通道"
+        "（SMS_BACKEND=couriers.messaging.backends.HttpBackend 及 "
         "SMS_HTTP_URL、SMS_HTTP_TOKEN）；确需在控制台输出验证码请设 SMS_CONSOLE_OK=True。"
     )
 
@@ -318,7 +319,7 @@ AUDITLOG_EXCLUDE_TRACKING_MODELS = (
 )
 # Fields with these names are masked in every log entry, whichever model they belong to.
 AUDITLOG_MASK_TRACKING_FIELDS = ("phone", "contact_phone", "id_number", "password")
-AUDITLOG_MASK_CALLABLE = "couriers.masking.mask_for_log"
+AUDITLOG_MASK_CALLABLE = "couriers.privacy.masking.mask_for_log"
 # A login is not a change of personal data.
 AUDITLOG_EXCLUDE_TRACKING_FIELDS = ("last_login",)
 AUDITLOG_DISABLE_REMOTE_ADDR = False
@@ -326,7 +327,7 @@ AUDITLOG_DISABLE_REMOTE_ADDR = False
 # --- Public form rate limits -----------------------------------------------------------------
 # POSTs to public pages, counted in the database per browser and per address, so the limits
 # hold across every worker. An office or a mobile network shares one address: that limit is
-# wider. Views may set their own with couriers.ratelimit.rate_limit.
+# wider. Views may set their own with couriers.security.ratelimit.rate_limit.
 PUBLIC_POST_LIMITS = {
     "device": (env.int("RATE_LIMIT_DEVICE_POSTS", default=30), 600),
     "address": (env.int("RATE_LIMIT_ADDRESS_POSTS", default=300), 600),

@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from activities import views as activity_views
 from fengxian import dashboard, views
-from stations import checkin_views
+from stations.checkin import views as checkin_views
 
 admin.site.site_header = "奉贤区快递行业党建联建平台"
 admin.site.site_title = "奉贤区快递行业党建联建平台"
@@ -16,7 +16,7 @@ urlpatterns = [
     # Browsers ask for /favicon.ico on pages without HTML (a report photo opened on its own).
     path("favicon.ico", views.favicon),
     path("stations/", include("stations.urls")),
-    path("checkin/", include("stations.checkin_urls")),
+    path("checkin/", include("stations.checkin.urls")),
     path("", include("activities.urls")),
     path("me/", activity_views.me, name="me"),
     path("me/leaderboard/", activity_views.me_leaderboard, name="me_leaderboard"),

@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 
 from activities.models import Claim, VolunteerPost
 from couriers.models import Courier, Enterprise, Outlet
-from couriers.public_cache import public_page
+from fengxian.public_cache import public_page
 from stations.models import CheckIn, CheckinPoint, Station
 
 

@@ -9,9 +9,9 @@ class StationsConfig(AppConfig):
     verbose_name = "站点与报到"
 
     def ready(self) -> None:
-        from couriers.imports import register_importer
+        from couriers.imports.importers import register_importer
         from couriers.models import ImportJob
-        from stations.point_list import PointListImporter
+        from stations.checkin.point_list import PointListImporter
         from stations.station_list import StationListImporter
 
         register_importer(ImportJob.Kind.STATIONS, StationListImporter)

@@ -10,7 +10,7 @@ import random
 from django.utils import timezone
 
 from couriers.models import Community, Town
-from stations import checkin_demo
+from stations.checkin import demo as checkin_demo
 from stations.models import OpeningHours, Service, Station, StationVisit, StatusReport
 
 STATION_COUNT = 52

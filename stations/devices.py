@@ -7,7 +7,7 @@ import secrets
 
 from django.http import HttpRequest, HttpResponse
 
-from couriers.ratelimit import DEVICE_COOKIE, client_address, digest
+from couriers.security.ratelimit import DEVICE_COOKIE, client_address, digest
 
 COOKIE = DEVICE_COOKIE
 COOKIE_AGE = 2 * 365 * 24 * 3600

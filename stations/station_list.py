@@ -7,10 +7,10 @@ import dataclasses
 import datetime
 import re
 
-from couriers import cell_values
+from couriers.imports import cell_values
+from couriers.imports.sheet_import import Column, ImportReport, Record, SheetImporter
 from couriers.references import References
 from couriers.scoping import ALL_TOWNS
-from couriers.sheet_import import Column, ImportReport, Record, SheetImporter
 from stations import geo
 from stations.hours import WEEKDAYS
 from stations.models import OpeningHours, Service, Station

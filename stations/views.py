@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from couriers import identity
 from couriers.models import Town
-from couriers.public_cache import public_page, same_origin_post
+from fengxian.public_cache import public_page, same_origin_post
 from stations import devices, geo, hours
 from stations.models import Service, Station, StationVisit, StatusReport
 from stations.posters import render_poster

@@ -101,9 +101,9 @@ def _media_in_tmp(settings, tmp_path):
 @pytest.fixture(autouse=True)
 def sms_outbox(settings):
     """Text messages sent during a test (the in-memory SMS backend)."""
-    from couriers.sms import backends
+    from couriers.messaging import backends
 
-    settings.SMS_BACKEND = "couriers.sms.backends.LocmemBackend"
+    settings.SMS_BACKEND = "couriers.messaging.backends.LocmemBackend"
     backends.outbox.clear()
     return backends.outbox
 

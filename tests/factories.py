@@ -165,10 +165,10 @@ def need(of_visit, **fields):
 
 
 def stages(of_courier: Courier, *history: tuple[str, str]) -> Courier:
-    """Record ("activist", "2025-03-01") … through couriers.pipeline; returns the courier."""
+    """Record ("activist", "2025-03-01") … through the casework pipeline; returns the courier."""
     import datetime
 
-    from couriers import pipeline
+    from couriers.casework import pipeline
 
     for stage, date in history:
         pipeline.record_stage(of_courier, stage, datetime.date.fromisoformat(date))

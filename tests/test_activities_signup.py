@@ -11,8 +11,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from activities import signups
 from activities.models import Activity, SignUp
+from activities.programmes import signups
 from couriers.models import Courier
 from tests import factories
 from tests.concurrency import at_once, needs_postgresql

@@ -12,8 +12,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from activities import attendance, signups
 from activities.models import Activity, Attendance, Department, SignUp
+from activities.programmes import attendance, signups
 from tests import factories
 
 pytestmark = pytest.mark.django_db

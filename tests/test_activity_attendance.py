@@ -10,8 +10,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from activities import attendance, points, signups
+from activities import points
 from activities.models import Activity, Attendance, PointsEntry, SignUp
+from activities.programmes import attendance, signups
 from couriers.models import Courier
 from tests import factories
 

@@ -17,7 +17,7 @@ from django.test import Client
 from django.utils import timezone
 
 from couriers.models import Courier, Enterprise, ImportJob
-from stations.checkin import point_token
+from stations.checkin.flow import point_token
 from stations.models import Campaign, CheckIn, CheckinPoint
 from tests import factories
 from tests.sheets import xlsx

@@ -13,7 +13,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from couriers.models import Courier
-from stations.checkin import point_token
+from stations.checkin.flow import point_token
 from stations.models import Campaign, CheckIn, CheckinPoint, Station
 from tests import factories
 from tests.browser import assert_fits_phone_width, screenshot

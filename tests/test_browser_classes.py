@@ -11,9 +11,10 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from activities import attendance, points, signups
+from activities import points
 from activities.demo import _portrait
 from activities.models import Activity, Attendance, SignUp
+from activities.programmes import attendance, signups
 from tests import factories
 from tests.browser import assert_fits_phone_width, screenshot
 from tests.test_browser_activities import NAME, PHONE_NUMBER, _sign_in

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.test import Client
 from openpyxl import load_workbook
 
-from couriers import casework
+from couriers.casework import workflow as casework
 from couriers.models import Need, Town, Visit
 from tests import factories
 from tests.concurrency import at_once, needs_postgresql

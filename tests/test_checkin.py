@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from couriers.models import Courier, PhoneCode
-from stations.checkin import point_token
+from stations.checkin.flow import point_token
 from stations.models import Campaign, CheckIn, CheckInMove, CheckinPoint, Station
 from tests import factories
 from tests.concurrency import at_once, needs_postgresql
@@ -267,7 +267,7 @@ def test_an_expired_code_is_refused(anonymous, point, campaign, sms_outbox):
 
 
 def test_a_code_used_elsewhere_is_refused(anonymous, point, campaign, sms_outbox):
-    from couriers import otp
+    from couriers.messaging import otp
 
     anonymous.post(url(point), form())
     otp.verify_code(PHONE, sent_code(sms_outbox))  # e.g. another browser used it first
@@ -711,7 +711,7 @@ def _committed_setup() -> tuple[Campaign, CheckinPoint, CheckinPoint]:
 @needs_postgresql
 @pytest.mark.django_db(transaction=True)
 def test_two_simultaneous_check_ins_make_one(committed_db):
-    from stations import checkin
+    from stations.checkin import flow as checkin
 
     season, here, there = _committed_setup()
     for n, points in enumerate([(here, here), (here, there), (there, here)]):

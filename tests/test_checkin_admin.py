@@ -20,7 +20,7 @@ from openpyxl import load_workbook
 
 from couriers.models import ImportJob, StaffProfile
 from couriers.roles import TOWN_ADMIN
-from stations.checkin import point_from_token, point_token
+from stations.checkin.flow import point_from_token, point_token
 from stations.models import Campaign, CheckIn, CheckInMove, CheckinPoint
 from stations.posters import qr_svg
 from tests import factories

@@ -24,14 +24,14 @@ from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase, from_form
 from PIL import Image
 
-from activities import attendance
-from activities.activity_views import ActivityFilter
 from activities.models import Activity, VolunteerPost
+from activities.programmes import attendance
+from activities.programmes.views import ActivityFilter
 from activities.views import PhotoReportForm, PostFilter
 from couriers import identity
 from couriers.models import Courier, Town
-from stations.checkin import point_token
-from stations.checkin_views import CheckinForm, CodeForm, ContactForm, PhoneForm
+from stations.checkin.flow import point_token
+from stations.checkin.views import CheckinForm, CodeForm, ContactForm, PhoneForm
 from stations.models import Campaign, CheckinPoint, SixI, Station
 from stations.views import FinderForm
 from tests import factories
@@ -217,7 +217,7 @@ class PublicFormsFuzz(TestCase):
         # the audit log's remote address) when it is an address; whatever the header holds,
         # nothing breaks.
         client = Client(HTTP_X_FORWARDED_FOR=forwarded)
-        from couriers.sms import backends
+        from couriers.messaging import backends
 
         backends.outbox.clear()
         start = {"name": "李小红", "phone": "13911112222", "work_town": self.town.pk}

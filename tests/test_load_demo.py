@@ -84,7 +84,7 @@ def _check_casework_demo() -> None:
     the political statuses, mobile members with and without recent contact."""
     from django.utils import timezone
 
-    from couriers import pipeline
+    from couriers.casework import pipeline
     from couriers.models import Need, Town, Visit
 
     today = timezone.localdate()

@@ -16,7 +16,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from couriers import identity
-from couriers.staff_sessions import SEEN_KEY, SEEN_RESOLUTION
+from couriers.security.staff_sessions import SEEN_KEY, SEEN_RESOLUTION
 from tests import factories
 
 pytestmark = pytest.mark.django_db

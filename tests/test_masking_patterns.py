@@ -29,8 +29,8 @@ from activities.models import (
 )
 from couriers import identity
 from couriers.models import Courier, Enterprise, PipelineStage
-from couriers.models_casework import Need, PartyStage, Visit
-from stations.checkin import point_token
+from couriers.models.casework import Need, PartyStage, Visit
+from stations.checkin.flow import point_token
 from stations.models import (
     Campaign,
     CheckIn,

@@ -10,7 +10,7 @@ import pytest
 from django.db.models import F
 from django.utils import timezone
 
-from couriers import otp
+from couriers.messaging import otp
 from couriers.models import PhoneCode, PhoneLock
 
 pytestmark = pytest.mark.django_db

@@ -14,8 +14,8 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import IntegrityError
 
-from activities import partnerships
 from activities.models import Partnership, PartnershipYear
+from activities.showcase import partnerships
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 
-from couriers import pipeline
+from couriers.casework import pipeline
 from couriers.models import Courier, PartyStage, PipelineStage
 from tests import factories
 
@@ -299,7 +299,7 @@ def test_the_recent_contact_limit_is_a_setting(district_client, people, settings
 
 
 def _import(rows: list[list]):
-    from couriers.survey import CourierSurveyImporter
+    from couriers.imports.survey import CourierSurveyImporter
     from tests.sheets import xlsx
 
     header = ["姓名", "手机号码", "工作街镇", "政治面貌"]

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from activities import points
 from activities.models import PointsEntry
-from couriers.masking import mask_name
 from couriers.models import Courier
+from couriers.privacy.masking import mask_name
 from tests import factories
 
 pytestmark = pytest.mark.django_db

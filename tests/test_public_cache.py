@@ -1,4 +1,4 @@
-"""The page cache in front of public pages (couriers/public_cache.py): anonymous visitors get
+"""The page cache in front of public pages (fengxian/public_cache.py): anonymous visitors get
 a stored copy for at most PUBLIC_PAGE_CACHE seconds; nothing personal is ever stored or served
 across visitors; forms on cached pages are protected by the Origin check."""
 
@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from activities.models import VolunteerPost
-from couriers.public_cache import cache_key
+from fengxian.public_cache import cache_key
 from stations.models import Station, StatusReport
 from tests import factories
 

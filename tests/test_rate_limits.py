@@ -18,7 +18,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from couriers.models import Courier, RateCounter
-from couriers.ratelimit import DEVICE_COOKIE
+from couriers.security.ratelimit import DEVICE_COOKIE
 from stations.models import Station, StatusReport
 from tests import factories
 
@@ -204,7 +204,7 @@ def test_a_public_post_costs_one_counter_statement_per_limit_and_a_get_none():
 HITTER = """
 import os, time
 from pathlib import Path
-from couriers.ratelimit import hit
+from couriers.security.ratelimit import hit
 folder = Path(os.environ["RATE_TEST_DIR"])
 (folder / f"ready-{os.getpid()}").touch()
 while not (folder / "go").exists():

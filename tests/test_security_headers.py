@@ -19,7 +19,7 @@ from django.test import Client
 from django.utils import timezone
 
 from activities.models import Activity, Story, VolunteerPost
-from stations.checkin import point_token
+from stations.checkin.flow import point_token
 from stations.models import Campaign, CheckinPoint, SixI, Station
 from tests import factories
 
@@ -206,7 +206,7 @@ def production_env() -> dict[str, str]:
         DEBUG="False",
         SECRET_KEY="ci-" + secrets.token_urlsafe(48),
         ALLOWED_HOSTS="portal.fengxian.example",
-        SMS_BACKEND="couriers.sms.backends.HttpBackend",
+        SMS_BACKEND="couriers.messaging.backends.HttpBackend",
         SMS_HTTP_URL="https://sms-gateway.example/send",
     )
     return env

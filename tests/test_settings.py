@@ -62,7 +62,7 @@ def test_deploy_check_passes_with_a_production_environment():
         "--deploy",
         "--fail-level",
         "WARNING",
-        SMS_BACKEND="couriers.sms.backends.HttpBackend",
+        SMS_BACKEND="couriers.messaging.backends.HttpBackend",
         SMS_HTTP_URL="https://sms-gateway.example/send",
         DEBUG="False",
         SECRET_KEY=STRONG_KEY,

@@ -10,8 +10,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 
+from couriers.imports.survey import CourierSurveyImporter
 from couriers.models import Courier
-from couriers.survey import CourierSurveyImporter
 from tests import factories
 from tests.sheets import csv_bytes, xlsx, zip_bomb
 
@@ -503,7 +503,7 @@ def test_command_as_town_user_applies_scoping_and_permission(tmp_path, nanqiao):
 def test_calamine_format_reads_what_the_stock_xlsx_format_reads():
     from import_export.formats.base_formats import XLSX
 
-    from couriers.formats import CalamineXLSX
+    from couriers.imports.formats import CalamineXLSX
 
     data = xlsx(
         [

@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from couriers.masking import mask_id_number, mask_name, mask_phone
+from couriers.privacy.masking import mask_id_number, mask_name, mask_phone
 from couriers.validators import (
     id_check_char,
     normalize_id_number,

@@ -5,7 +5,7 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-import couriers.storage
+import couriers.privacy.storage
 
 
 class Migration(migrations.Migration):
@@ -356,7 +356,7 @@ class Migration(migrations.Migration):
                     "photo",
                     models.ImageField(
                         blank=True,
-                        storage=couriers.storage.private_storage,
+                        storage=couriers.privacy.storage.private_storage,
                         upload_to="stories/",
                         verbose_name="照片",
                     ),

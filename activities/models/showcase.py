@@ -11,10 +11,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from couriers.masking import mask_name
 from couriers.models import Courier, Town
+from couriers.privacy.masking import mask_name
+from couriers.privacy.storage import private_storage
 from couriers.scoping import TownScopedQuerySet
-from couriers.storage import private_storage
 
 
 class Partnership(models.Model):

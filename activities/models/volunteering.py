@@ -12,8 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from couriers.models import Community, Courier, Town
+from couriers.privacy.storage import private_storage
 from couriers.scoping import TownScopedQuerySet
-from couriers.storage import private_storage
 from stations.models import CheckinPoint, SixI
 
 

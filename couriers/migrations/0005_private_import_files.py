@@ -3,7 +3,7 @@
 from django.db import migrations, models
 
 import couriers.models
-import couriers.storage
+import couriers.privacy.storage
 
 
 class Migration(migrations.Migration):
@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
             model_name="importjob",
             name="file",
             field=models.FileField(
-                storage=couriers.storage.private_storage,
+                storage=couriers.privacy.storage.private_storage,
                 upload_to=couriers.models._import_upload_path,
                 verbose_name="文件",
             ),

@@ -5,7 +5,7 @@ import re
 
 from django import template
 
-from couriers.masking import mask_id_number, mask_phone
+from couriers.privacy.masking import mask_id_number, mask_phone
 
 register = template.Library()
 

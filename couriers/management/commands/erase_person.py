@@ -1,10 +1,10 @@
 """`python manage.py erase_person PHONE`: remove or anonymise everything held about a person,
-logs included, and report what was touched (see couriers/personal_data.py)."""
+logs included, and report what was touched (see couriers/privacy/personal_data.py)."""
 
 from django.core.management.base import BaseCommand
 
-from couriers import personal_data
 from couriers.management.commands.export_person import person_phone
+from couriers.privacy import personal_data
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from couriers import personal_data
+from couriers.privacy import personal_data
 from couriers.validators import normalize_phone
 
 

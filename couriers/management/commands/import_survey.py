@@ -9,7 +9,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from couriers.imports import IMPORTERS
+from couriers.imports.importers import IMPORTERS
 from couriers.models import ImportJob
 
 

@@ -1,0 +1,51 @@
+"""The import workflow: an uploaded file becomes an ImportJob, is checked (preview), and on
+confirmation is imported; large files go to the task worker, small ones run at once.
+
+Views and the management command come through here; the work itself is running.run_job().
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+
+from couriers.imports.running import run_job
+from couriers.imports.spreadsheets import UnreadableFile, estimate_rows
+from couriers.imports.tasks import process_import_job
+from couriers.models import ImportJob
+from couriers.scoping import ALL_TOWNS, staff_town_id
+
+
+def create_job(user, kind: str, filename: str, data: bytes) -> ImportJob:
+    """Store the upload and check it: at once when small, else through the task worker."""
+    town_id = staff_town_id(user)
+    job = ImportJob.objects.create(
+        kind=kind,
+        filename=filename[:200],
+        user=user,
+        town_id=None if town_id is ALL_TOWNS else town_id,
+        file=ContentFile(data, name=filename),
+    )
+    _dispatch(job, data, filename)
+    return job
+
+
+def confirm_job(job: ImportJob) -> None:
+    """Import a job whose preview passed; the file is checked again against today's data."""
+    job.stage, job.status = ImportJob.Stage.IMPORT, ImportJob.Status.QUEUED
+    job.rows_done = 0
+    job.save(update_fields=["stage", "status", "rows_done"])
+    with job.file.open("rb") as handle:
+        data = handle.read()
+    _dispatch(job, data, job.filename)
+
+
+def _dispatch(job: ImportJob, data: bytes, filename: str) -> None:
+    try:
+        rows = estimate_rows(data, filename)
+    except UnreadableFile:
+        rows = 0  # run_job reports it
+    if rows <= settings.SHEET_IMPORT_INLINE_MAX_ROWS:
+        run_job(job.pk, data)
+    else:
+        process_import_job.enqueue(job.pk)

@@ -1,0 +1,407 @@
+"""The spreadsheet import machinery shared by every sheet the portal accepts.
+
+A `SheetImporter` subclass declares its `columns` (canonical Chinese header, aliases, a parser
+for the cell) and implements `start()` (load reference maps), `plan()` (resolve references from
+memory, find what is new, changed or unchanged, report errors) and `write()` (bulk writes). This
+module does the rest the same way for every sheet:
+
+- reads the file (`couriers.imports.spreadsheets`), finds the header row among the first 10 rows,
+  maps headers by name or alias in any order, lists unknown columns, and names a missing
+  required column in one clear error;
+- skips blank lines and a trailing 合计/总计 line;
+- parses every cell, collecting every error of the file with its Excel row number, column,
+  value and a Chinese reason;
+- streams the rows through in chunks inside one transaction, writing each chunk while the file
+  is still error-free, and rolls everything back if any row is invalid: all or nothing, with
+  flat memory however long the file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import itertools
+import re
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db import transaction
+
+from couriers.imports import cell_values
+from couriers.imports.spreadsheets import UnreadableFile, estimate_rows, iter_rows
+from couriers.scoping import ALL_TOWNS, staff_town_id
+
+HEADER_SEARCH_ROWS = 10
+PREVIEW_ROWS = 20
+RAW_KEPT_ROWS = 200  # rows whose typed text is kept for the preview
+CHUNK_ROWS = 2000
+STATUS_LABELS = {"new": "新增", "updated": "更新", "unchanged": "无变化"}
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclasses.dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    parse: Callable[[Any], Any] = cell_values.text
+    aliases: tuple[str, ...] = ()
+    required: bool = False
+    help: str = ""
+    # Parsers of numbers and dates get the cell itself (an Excel number or date); the others
+    # get its trimmed text.
+    takes_cell: bool = False
+    # Longest text accepted; by default the max_length of the model field named `key`.
+    max_length: int | None = None
+
+
+@dataclasses.dataclass
+class RowError:
+    row: int
+    column: str
+    value: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"第 {self.row} 行" + (f"“{self.column}”列" if self.column else "")
+        shown = f"（{self.value}）" if self.value else ""
+        return f"{where}{shown}：{self.message}"
+
+
+@dataclasses.dataclass(slots=True)
+class Record:
+    """One data row: its Excel row number, the parsed values of the columns present, whether a
+    cell failed, and (for the first rows and failed ones) each cell's text as typed."""
+
+    row: int
+    values: dict[str, Any]
+    raw: dict[str, str] | None = None
+    failed: bool = False
+
+    def text(self, key: str) -> str:
+        """The cell as typed, or as near as the parsed value shows it."""
+        if self.raw is not None and key in self.raw:
+            return self.raw[key]
+        value = self.values.get(key)
+        if isinstance(value, bool):
+            return "是" if value else "否"
+        return cell_values.text(value)
+
+
+@dataclasses.dataclass
+class ImportReport:
+    filename: str = ""
+    dry_run: bool = False
+    rows: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    written: bool = False
+    file_error: str = ""
+    errors: list[RowError] = dataclasses.field(default_factory=list)
+    unknown_columns: list[str] = dataclasses.field(default_factory=list)
+    headers: list[str] = dataclasses.field(default_factory=list)
+    preview: list[list[str]] = dataclasses.field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.file_error and not self.errors
+
+    def error(self, row: int, column: str, value: Any, message: str) -> None:
+        self.errors.append(RowError(row, column, cell_values.text(value), message))
+
+    def summary(self) -> str:
+        if self.file_error:
+            return f"无法导入：{self.file_error}"
+        counts = f"共 {self.rows} 行：新增 {self.new}，更新 {self.updated}，无变化 {self.unchanged}"
+        if self.errors:
+            return f"发现 {len(self.errors)} 处错误，未写入任何数据。{counts}（按无错误时计）"
+        if self.written:
+            return f"导入完成。{counts}。"
+        if self.new == 0 and self.updated == 0:
+            return f"文件与已有数据一致，无需导入。{counts}。"
+        return f"校验通过（尚未写入）。{counts}。"
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ImportReport:
+        data = dict(data)
+        data["errors"] = [RowError(**e) for e in data.get("errors", [])]
+        return cls(**data)
+
+
+def header_key(text: Any) -> str:
+    """Normalise a header cell: no spaces, asterisks, line breaks or (必填) marks."""
+    key = re.sub(r"[\s*＊:：]|[（(]\s*(必填|选填|必选)\s*[)）]", "", cell_values.text(text))
+    return key.casefold()
+
+
+TOTALS = re.compile(r"^(合计|总计|小计|共计|总数)")
+
+
+class SheetImporter:
+    """Base class: subclasses set `columns`, `model`, `title`, and implement start(), plan()
+    and write()."""
+
+    columns: list[Column] = []
+    model = None  # the model whose import permission (import_<model>) allows this sheet
+    title = ""
+    sheet_name = "Sheet1"
+
+    def __init__(self, user=None):
+        self.user = user
+        # Command-line imports without --as-user act for the whole district.
+        self.town_id = ALL_TOWNS if user is None else staff_town_id(user)
+        self.file_headers: dict[str, str] = {}
+        self._first_rows: dict[str, dict[Any, int]] = {}
+        self.max_lengths = {
+            c.key: limit
+            for c in self.columns
+            if c.parse is cell_values.text and (limit := c.max_length or self._field_limit(c.key))
+        }
+
+    @classmethod
+    def _field_limit(cls, key: str) -> int | None:
+        """max_length of the model's text field called `key`, so over-long text is a row
+        error rather than a database error."""
+        if cls.model is None:
+            return None
+        try:
+            field = cls.model._meta.get_field(key)
+        except FieldDoesNotExist:
+            return None
+        return getattr(field, "max_length", None) if not field.is_relation else None
+
+    @classmethod
+    def model_meta(cls):
+        return cls.model._meta
+
+    # --- the shared pipeline ------------------------------------------------------------------
+
+    def run(
+        self,
+        data: bytes,
+        filename: str = "",
+        dry_run: bool = False,
+        progress: ProgressCallback | None = None,
+    ) -> ImportReport:
+        """Check the whole file, and keep what it writes only if every row is valid."""
+        report = ImportReport(filename=filename, dry_run=dry_run)
+        try:
+            rows = iter_rows(data, filename)
+            head = list(itertools.islice(rows, HEADER_SEARCH_ROWS))
+            header_row, mapping = self.locate_header(head, report)
+            body = itertools.chain(head[header_row + 1 :], rows)
+            total = max(estimate_rows(data, filename) - header_row - 1, 0)
+            # A dry run writes nothing, so it needs no transaction (and its progress commits).
+            with contextlib.nullcontext() if dry_run else transaction.atomic():
+                self.start(report)
+                for records in self.parse(body, header_row, mapping, report, progress, total):
+                    plan = self.plan(records, report)
+                    if report.ok and not dry_run:
+                        self.write(plan)
+                report.written = report.ok and not dry_run and bool(report.new or report.updated)
+                if not dry_run and not report.written:
+                    transaction.set_rollback(True)
+        except UnreadableFile as problem:
+            report.file_error, report.written = str(problem), False
+        report.errors.sort(key=lambda error: error.row)  # stable: columns keep their order
+        return report
+
+    def locate_header(
+        self, rows: list[list], report: ImportReport
+    ) -> tuple[int, dict[int, Column]]:
+        if not any(cell_values.text(cell) for row in rows for cell in row):
+            raise UnreadableFile("文件中没有任何内容。")
+        lookup = {}
+        for column in self.columns:
+            for name in (column.header, *column.aliases):
+                lookup[header_key(name)] = column
+        best: tuple[int, int] = (0, -1)
+        for index, row in enumerate(rows):
+            hits = sum(1 for cell in row if header_key(cell) in lookup)
+            if hits > best[0]:
+                best = (hits, index)
+        if best[0] < 2:
+            raise UnreadableFile(
+                f"前 {HEADER_SEARCH_ROWS} 行中找不到表头（应有“"
+                + "”“".join(c.header for c in self.columns if c.required)
+                + "”等列），请使用下载的模板。"
+            )
+        header_row = best[1]
+        mapping: dict[int, Column] = {}
+        for position, cell in enumerate(rows[header_row]):
+            label = cell_values.text(cell)
+            if not label:
+                continue
+            column = lookup.get(header_key(cell))
+            if column is None:
+                report.unknown_columns.append(label)
+                continue
+            if column.key in self.file_headers:
+                raise UnreadableFile(
+                    f"“{self.file_headers[column.key]}”和“{label}”是同一列，请删去其中一列。"
+                )
+            self.file_headers[column.key] = label
+            mapping[position] = column
+        missing = [c.header for c in self.columns if c.required and c.key not in self.file_headers]
+        if missing:
+            raise UnreadableFile("缺少必填列：" + "、".join(missing) + "。")
+        report.headers = [c.header for c in self.columns if c.key in self.file_headers]
+        return header_row, mapping
+
+    def parse(
+        self,
+        rows: Iterable[list],
+        header_row: int,
+        mapping: dict[int, Column],
+        report: ImportReport,
+        progress: ProgressCallback | None,
+        total: int,
+    ) -> Iterator[list[Record]]:
+        """Records, CHUNK_ROWS at a time; blank and totals rows are skipped, and every cell
+        that cannot be parsed is reported."""
+        columns = list(mapping.items())
+        width = max(mapping) + 1
+        text = cell_values.text
+        required = {c.key for c in self.columns if c.required}
+        chunk: list[Record] = []
+        for number, row in enumerate(rows, start=header_row + 2):  # Excel counts from 1
+            if len(row) < width:
+                row = [*row, *([None] * (width - len(row)))]
+            texts = [text(row[position]) for position, _ in columns]
+            if not any(texts) or TOTALS.match(next((t for t in map(text, row) if t), "")):
+                continue
+            values: dict[str, Any] = {}
+            failed = False
+            for (position, column), typed in zip(columns, texts, strict=True):
+                key = column.key
+                try:
+                    if not typed:
+                        if key in required:
+                            raise ValueError("不能为空")
+                        values[key] = column.parse("")
+                    elif column.parse is text:
+                        limit = self.max_lengths.get(key)
+                        if limit and len(typed) > limit:
+                            raise ValueError(f"不能超过 {limit} 个字（现有 {len(typed)} 个）")
+                        values[key] = typed
+                    else:
+                        values[key] = column.parse(row[position] if column.takes_cell else typed)
+                except ValueError as problem:
+                    report.error(number, self.file_headers[key], typed, str(problem))
+                    failed = True
+                except ValidationError as problem:  # from couriers.validators
+                    report.error(number, self.file_headers[key], typed, problem.messages[0])
+                    failed = True
+            raw = None
+            if failed or report.rows < RAW_KEPT_ROWS:
+                raw = {column.key: t for (_, column), t in zip(columns, texts, strict=True)}
+            chunk.append(Record(number, values, raw, failed))
+            report.rows += 1
+            if len(chunk) == CHUNK_ROWS:
+                if progress:
+                    progress(report.rows, max(total, report.rows))
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+        if progress:
+            progress(report.rows, report.rows)
+
+    def column_label(self, key: str) -> str:
+        """The column as the file names it (or its canonical header)."""
+        return self.file_headers.get(key) or next(
+            (c.header for c in self.columns if c.key == key), ""
+        )
+
+    def fail(self, record: Record, key: str, report: ImportReport, message: str) -> None:
+        report.error(record.row, self.column_label(key), record.text(key), message)
+        record.failed = True
+
+    def duplicates(self, records: Iterable[Record], key: str, report: ImportReport, what: str):
+        """Report the later of two rows of the file that share a (non-blank) value of `key`."""
+        first_row = self._first_rows.setdefault(key, {})
+        for record in records:
+            value = record.values.get(key)
+            if not value:
+                continue
+            if value in first_row:
+                self.fail(record, key, report, f"与第 {first_row[value]} 行的{what}重复")
+            else:
+                first_row[value] = record.row
+
+    def town_of(self, record: Record, key: str, report: ImportReport, outside_scope: str = ""):
+        """The town a cell names (with or without 镇/街道); unknown is a row error, and so is
+        another town than the user's when `outside_scope` gives the message."""
+        name = record.values.get(key)
+        if not name:
+            return None
+        town = self.refs.town(name)
+        if town is None:
+            self.fail(record, key, report, "不是奉贤区的街镇")
+        elif outside_scope and not self.may_edit(town.pk):
+            self.fail(record, key, report, outside_scope)
+        return town
+
+    def may_edit(self, town_id: int | None) -> bool:
+        """Whether the importing user may write records of this town."""
+        return self.town_id is ALL_TOWNS or town_id == self.town_id
+
+    def community_of(self, record: Record, key: str, town, report: ImportReport):
+        """The village or residents' committee a cell names within `town`."""
+        name = record.values.get(key)
+        if not name or town is None:
+            return None
+        community = self.refs.community_in(name, town)
+        if community is None:
+            self.fail(record, key, report, f"{town.name}没有这个村居委")
+        return community
+
+    def preview(self, record: Record, report: ImportReport, status: str) -> None:
+        """Add a row to the report's preview: what will happen, then the cells as typed."""
+        if len(report.preview) < PREVIEW_ROWS:
+            cells = [
+                self.preview_text(record, c.key) for c in self.columns if c.key in self.file_headers
+            ]
+            report.preview.append([status, *cells])
+
+    def preview_text(self, record: Record, key: str) -> str:
+        return record.text(key)
+
+    # --- what each sheet supplies -------------------------------------------------------------
+
+    def start(self, report: ImportReport) -> None:
+        """Load what checking the rows needs (reference maps); called once per run."""
+
+    def plan(self, records: list[Record], report: ImportReport) -> Any:
+        """Plan a chunk: each row's outcome is counted and the first rows are previewed."""
+        plan = self.new_plan(records, report)
+        for record in records:
+            statuses = self.plan_row(record, report, plan)
+            if isinstance(statuses, str):
+                statuses = [statuses]
+            for status in statuses or ():
+                setattr(report, status, getattr(report, status) + 1)
+            if statuses:
+                self.preview(record, report, "、".join(STATUS_LABELS[s] for s in statuses))
+        return plan
+
+    def new_plan(self, records: list[Record], report: ImportReport) -> Any:
+        """An empty plan for a chunk (and whatever lookups the chunk's rows need)."""
+        raise NotImplementedError
+
+    def plan_row(self, record: Record, report: ImportReport, plan: Any) -> str | list[str] | None:
+        """ "new", "updated", "unchanged" (or several, for a row that holds two records), or
+        None when the row has errors."""
+        raise NotImplementedError
+
+    def write(self, plan: Any) -> None:
+        raise NotImplementedError
+
+
+def chunked(items: list, size: int = 5000) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

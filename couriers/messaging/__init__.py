@@ -1,0 +1,1 @@
+"""Messages to couriers: SMS backends and one-time codes."""

@@ -1,0 +1,52 @@
+"""The registry app's models, one module per group, all importable from `couriers.models`:
+
+- registry: towns, communities, party organisations, brands, enterprises, outlets, couriers,
+  staff profiles
+- casework: 三送三问 visits and needs, the party pipeline's stage history
+- jobs: spreadsheet import jobs
+- protection: one-time phone codes, phone locks, rate-limit counters
+"""
+
+from couriers.models.casework import Need, PartyStage, Visit
+from couriers.models.jobs import ImportJob, ImportJobQuerySet, _import_upload_path
+from couriers.models.protection import PhoneCode, PhoneLock, RateCounter
+from couriers.models.registry import (
+    Brand,
+    BrandQuerySet,
+    Community,
+    Courier,
+    CourierQuerySet,
+    Enterprise,
+    Outlet,
+    PartyOrganization,
+    PipelineStage,
+    StaffProfile,
+    Town,
+    contact_cutoff,
+    stall_cutoff,
+)
+
+__all__ = [
+    "Brand",
+    "BrandQuerySet",
+    "Community",
+    "Courier",
+    "CourierQuerySet",
+    "Enterprise",
+    "ImportJob",
+    "ImportJobQuerySet",
+    "Need",
+    "Outlet",
+    "PartyOrganization",
+    "PartyStage",
+    "PhoneCode",
+    "PhoneLock",
+    "PipelineStage",
+    "RateCounter",
+    "StaffProfile",
+    "Town",
+    "Visit",
+    "_import_upload_path",
+    "contact_cutoff",
+    "stall_cutoff",
+]

@@ -1,0 +1,1 @@
+"""Site-wide protection: public rate limits, staff idle sessions, password rules."""

@@ -1,0 +1,84 @@
+"""小哥报到: signed point tokens, and registering a courier at a point in the current campaign.
+
+`check_in()` is the one workflow; the database's unique (courier, campaign) constraint and a
+row lock make a double-submitted form or two simultaneous requests end in one registration.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from couriers.models import Courier
+from stations.models import POINT_SIGNER, Campaign, CheckIn, CheckInMove, CheckinPoint
+
+
+def point_token(point: CheckinPoint) -> str:
+    return point.token
+
+
+def point_from_token(token: str) -> CheckinPoint | None:
+    """The active point a token names, or None for a tampered or unknown token."""
+    try:
+        pk = int(POINT_SIGNER.unsign(token))
+    except (signing.BadSignature, ValueError):
+        return None
+    return CheckinPoint.objects.filter(pk=pk, is_active=True).select_related("town").first()
+
+
+@dataclasses.dataclass
+class Outcome:
+    checkin: CheckIn
+    status: str  # "new", "already" (same point) or "moved"
+
+
+def existing_checkin(courier: Courier, campaign: Campaign) -> CheckIn | None:
+    return (
+        CheckIn.objects.filter(courier=courier, campaign=campaign)
+        .select_related("point__town", "campaign")
+        .first()
+    )
+
+
+def check_in(
+    courier: Courier,
+    point: CheckinPoint,
+    campaign: Campaign,
+    *,
+    interests: list[str],
+    sensitive_consent: bool,
+    move: bool = False,
+) -> Outcome:
+    """Register `courier` at `point`; at another point it moves only when `move` is set."""
+    now = timezone.now()
+    with transaction.atomic():
+        Courier.objects.select_for_update().filter(pk=courier.pk).first()  # one at a time
+        current = existing_checkin(courier, campaign)
+        if current is None:
+            try:
+                with transaction.atomic():
+                    checkin = CheckIn.objects.create(
+                        courier=courier,
+                        campaign=campaign,
+                        point=point,
+                        interests=interests,
+                        privacy_consent_at=now,
+                        sensitive_consent_at=now if sensitive_consent else None,
+                    )
+                return Outcome(checkin, "new")
+            except IntegrityError:
+                current = existing_checkin(courier, campaign)
+        if current.point_id == point.pk or not move:
+            return Outcome(current, "already")
+        CheckInMove.objects.create(
+            checkin=current, from_point=current.point, to_point=point, moved_at=now
+        )
+        current.point = point
+        current.interests = interests or current.interests
+        if sensitive_consent:
+            current.sensitive_consent_at = now
+        current.save(update_fields=["point", "interests", "sensitive_consent_at", "updated_at"])
+        return Outcome(current, "moved")
