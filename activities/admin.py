@@ -29,6 +29,7 @@ from activities.models import (
 
 # Activities and classes, partnerships and stories have their admin in their own rooms.
 from activities.programmes import admin as programmes_admin  # noqa: F401
+from activities.rewards import admin as rewards_admin  # noqa: F401
 from activities.services import pay_service, record_service
 from activities.showcase import admin as showcase_admin  # noqa: F401
 from couriers.admin_scoping import TownScopedAdmin

@@ -28,6 +28,7 @@ def section(scope: Scope) -> Section:
     points: dict[tuple[int, str], int] = {
         (row["courier__work_town_id"], row["source"]): row["total"] or 0
         for row in PointsEntry.objects.for_user(user)
+        .exclude(source=PointsEntry.Source.REDEEM)  # spending is in the rewards section
         .values("courier__work_town_id", "source")
         .annotate(total=Sum("amount"))
     }
@@ -100,6 +101,7 @@ def section(scope: Scope) -> Section:
                     ],
                 )
                 for value, label in PointsEntry.Source.choices
+                if value != PointsEntry.Source.REDEEM
             ],
             chart="bar",
         ),

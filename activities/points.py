@@ -82,12 +82,15 @@ def award(
             )
 
 
-def reverse(entry: PointsEntry, reason: str, by) -> PointsEntry:
+def reverse(entry: PointsEntry, reason: str, by, *, voucher_cancelled: bool = False) -> PointsEntry:
     """Cancel an entry with an opposite one; an entry is reversed at most once."""
     if not reason.strip():
         raise PointsError("冲正必须填写原因。")
     if entry.reverses_id is not None:
         raise PointsError("冲正记录本身不能再冲正。")
+    if entry.source == PointsEntry.Source.REDEEM and not voucher_cancelled:
+        # Refunding a redemption by hand would leave its voucher usable: points spent twice.
+        raise PointsError("兑换扣除的积分不能直接冲正，请取消对应的兑换券（积分会自动退回）。")
     with transaction.atomic():
         if PointsEntry.objects.filter(reverses=entry).exists():
             raise PointsError("这条记录已经冲正过了。")

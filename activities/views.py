@@ -17,6 +17,8 @@ from activities.claims import ClaimRefused, claim, withdraw
 from activities.models import Claim, PhotoReport, PointsEntry, VolunteerPost
 from activities.photos import clean_photo, image_view
 from activities.programmes import signups
+from activities.rewards import redeeming
+from activities.rewards.views import open_vouchers_with_qr
 from couriers import identity
 from couriers.models import Town
 from couriers.privacy.masking import mask_name
@@ -117,9 +119,10 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
     town_id = request.GET.get("town", "")
     plain_number = town_id.isascii() and town_id.isdecimal() and len(town_id) < 10
     town = Town.objects.filter(pk=town_id).first() if plain_number else None
+    # Points earned: spending them on rewards (and its reversals) does not lower the figure.
     rows = PointsEntry.objects.filter(
         created_at__gte=start, created_at__lt=end, courier__show_on_leaderboard=True
-    )
+    ).exclude(source=PointsEntry.Source.REDEEM)
     if town:
         rows = rows.filter(courier__work_town=town)
     rows = (
@@ -232,6 +235,8 @@ def me(request: HttpRequest) -> HttpResponse:
             "entries": PointsEntry.objects.filter(courier=courier)[:20],
             "reports": PhotoReport.objects.filter(courier=courier)[:10],
             "signups": signups.upcoming_for(courier),
+            "wallet": redeeming.wallet(courier),
+            "vouchers": open_vouchers_with_qr(request, courier),
         },
     )
 

@@ -288,6 +288,14 @@ PHOTO_MAX_PIXELS = 40_000_000
 ACTIVITY_ATTENDANCE_EARLY_MINUTES = env.int("ACTIVITY_ATTENDANCE_EARLY_MINUTES", default=60)
 ACTIVITY_ATTENDANCE_LATE_MINUTES = env.int("ACTIVITY_ATTENDANCE_LATE_MINUTES", default=60)
 
+# --- Rewards (积分兑换) -------------------------------------------------------------------------
+# A voucher is valid this many days after it is issued; then the worker cancels it and gives
+# the points back.
+REWARD_VOUCHER_DAYS = env.int("REWARD_VOUCHER_DAYS", default=30)
+# Voucher codes one partner account (and one address) may look up at the counter in 10 minutes:
+# enough for a busy counter, far too few to guess a code.
+REWARD_COUNTER_LOOKUPS = env.int("REWARD_COUNTER_LOOKUPS", default=60)
+
 # --- Portal ---------------------------------------------------------------------------------
 # Map tiles for the station map (MAP_TILE_URL, set above for the CSP); empty hides the map.
 MAP_TILE_ATTRIBUTION = env.str("MAP_TILE_ATTRIBUTION", default="© OpenStreetMap")

@@ -18,6 +18,7 @@ urlpatterns = [
     path("stations/", include("stations.urls")),
     path("checkin/", include("stations.checkin.urls")),
     path("", include("activities.urls")),
+    path("rewards/", include("activities.rewards.urls")),
     path("me/", activity_views.me, name="me"),
     path("me/leaderboard/", activity_views.me_leaderboard, name="me_leaderboard"),
     path("me/edit/", checkin_views.me_edit, name="me_edit"),

@@ -174,3 +174,39 @@ def stages(of_courier: Courier, *history: tuple[str, str]) -> Courier:
         pipeline.record_stage(of_courier, stage, datetime.date.fromisoformat(date))
     of_courier.refresh_from_db()
     return of_courier
+
+
+# --- rewards and vouchers (issue 18) ----------------------------------------------------------
+
+
+def partner(in_town: Town | None, name: str | None = None, **fields):
+    from activities.models import Partner
+
+    fields.setdefault("kind", Partner.Kind.SHOP)
+    return Partner.objects.create(name=name or f"测试爱心超市{next(_seq)}", town=in_town, **fields)
+
+
+def reward(of_partner, name: str = "洗衣液一瓶", **fields):
+    """A reward on offer from `of_partner`, in its town, collected at an address."""
+    from activities.models import Reward
+
+    fields.setdefault("kind", Reward.Kind.GOODS)
+    fields.setdefault("price", 10)
+    fields.setdefault("town", of_partner.town)
+    fields.setdefault("address", "南桥镇解放东路1号")
+    return Reward.objects.create(name=name, partner=of_partner, **fields)
+
+
+def partner_account(username: str, of_partner) -> User:
+    """A counter account: a staff user linked to the partner, with no group and no profile."""
+    from activities.models import PartnerMember
+
+    user = User.objects.create_user(username, password="pw-for-tests-only", is_staff=True)
+    PartnerMember.objects.create(user=user, partner=of_partner)
+    return user
+
+
+def give_points(to_courier: Courier, amount: int):
+    from activities import points
+
+    return points.adjust(to_courier, amount, "测试发放积分", None)

@@ -7,6 +7,14 @@ from activities.models.programmes import (
     Department,
     SignUp,
 )
+from activities.models.rewards import (
+    Partner,
+    PartnerMember,
+    Reward,
+    RewardQuerySet,
+    Voucher,
+    VoucherQuerySet,
+)
 from activities.models.showcase import Partnership, PartnershipYear, Story, StoryQuerySet
 from activities.models.volunteering import (
     Claim,
@@ -24,15 +32,21 @@ __all__ = [
     "Attendance",
     "Claim",
     "Department",
+    "Partner",
+    "PartnerMember",
     "Partnership",
     "PartnershipYear",
     "PhotoReport",
     "PhotoReportEvent",
     "PointsEntry",
+    "Reward",
+    "RewardQuerySet",
     "ServiceRecord",
     "SignUp",
     "Story",
     "StoryQuerySet",
     "VolunteerPost",
     "VolunteerPostQuerySet",
+    "Voucher",
+    "VoucherQuerySet",
 ]

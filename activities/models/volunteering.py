@@ -185,6 +185,9 @@ class PointsEntry(models.Model):
         PHOTO = "photo", _("拍贤城")
         ACTIVITY = "activity", _("活动参与")
         MANUAL = "manual", _("人工调整")
+        # Spending, not earning: a voucher's debit (and its reversal); "earned" figures such as
+        # the leaderboard leave this source out.
+        REDEEM = "redeem", _("积分兑换")
 
     courier = models.ForeignKey(
         Courier, on_delete=models.PROTECT, related_name="points", verbose_name=_("快递小哥")
