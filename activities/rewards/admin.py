@@ -36,7 +36,7 @@ class PartnerScopedAdmin(TownScopedAdmin):
             return super().get_queryset(request)
         # Skip the town scoping (a partner account has no town) for the partner's own records.
         base = super(TownScopedAdmin, self).get_queryset(request)
-        return base.filter(**{self.partner_path: partner})
+        return base.filter(**{self.partner_path: partner.pk})
 
     def has_module_permission(self, request) -> bool:
         return partner_of(request.user) is not None or super().has_module_permission(request)
