@@ -30,9 +30,13 @@ from activities.models import (
     VolunteerPost,
 )
 from activities.programmes import attendance
+from activities.rewards import demo as rewards_demo
 from activities.services import record_service
 from couriers.models import Courier, Enterprise, Town
 from stations.models import CheckinPoint, SixI, Station
+
+# Accounts this app adds to the demo (load_demo lists them with the others).
+DEMO_ACCOUNTS = rewards_demo.DEMO_ACCOUNTS
 
 POSTS = {
     SixI.LEARN: ["快递驿站理论宣讲员", "新业态新就业群体学习小组", "红色故事分享员"],
@@ -97,6 +101,7 @@ def load() -> dict[str, int]:
         _reports(rng, staff)
     return {
         **load_programmes(rng, staff),
+        **rewards_demo.load(),  # after the services that paid the points spent there
         "志愿服务岗位": VolunteerPost.objects.count(),
         "岗位认领": Claim.objects.filter(status=Claim.Status.ACTIVE).count(),
         "服务记录": ServiceRecord.objects.count(),

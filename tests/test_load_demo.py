@@ -105,3 +105,24 @@ def _check_casework_demo() -> None:
     lapsed = Courier.objects.mobile_without_recent_contact()
     assert 0 < lapsed.count() < mobile.count()
     assert Courier.objects.willing_backbones().exists()
+
+
+def test_load_demo_gives_rewards_vouchers_in_every_state_and_the_partner_account(settings):
+    from activities import points
+    from activities.models import PointsEntry, Reward, Voucher
+
+    settings.DEBUG = True
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    assert "partner-nanqiao" in out.getvalue()
+    counts = (Reward.objects.count(), Voucher.objects.count(), PointsEntry.objects.count())
+    call_command("load_demo", stdout=StringIO())
+    assert (Reward.objects.count(), Voucher.objects.count(), PointsEntry.objects.count()) == counts
+    assert Reward.objects.count() == 12
+    assert {r.town_id is None for r in Reward.objects.all()} == {True, False}
+    assert set(Voucher.objects.values_list("state", flat=True)) == set(Voucher.State.values)
+    partner = authenticate(LOGIN, username="partner-nanqiao", password="fengxian-demo")
+    assert partner.partner_membership.partner.name == "南桥镇爱心超市"
+    assert staff_town_id(partner) is None  # sees no town's registry
+    for courier in Courier.objects.filter(vouchers__isnull=False).distinct():
+        assert points.balance(courier) >= 0

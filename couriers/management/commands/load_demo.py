@@ -34,6 +34,7 @@ class Command(BaseCommand):
             raise CommandError(
                 "DEBUG=False：拒绝载入演示数据（会创建口令公开的演示账号）。确需载入请加 --force。"
             )
+        accounts = list(DEMO_ACCOUNTS)
         with transaction.atomic():
             counts: dict[str, int] = {}
             for app_label in PORTAL_APPS:
@@ -42,6 +43,8 @@ class Command(BaseCommand):
                 except ModuleNotFoundError:
                     continue
                 counts.update(module.load())
+                if app_label != "couriers":  # a later app's own demo accounts
+                    accounts += getattr(module, "DEMO_ACCOUNTS", [])
             if dry_run:
                 transaction.set_rollback(True)
         for label, count in counts.items():
@@ -49,5 +52,5 @@ class Command(BaseCommand):
         verb = "（试运行，未写入）" if dry_run else ""
         self.stdout.write(self.style.SUCCESS(f"演示数据已载入{verb}。"))
         self.stdout.write(f"演示账号（仅供开发演示，口令均为 {DEMO_PASSWORD}）：")
-        for username, role in DEMO_ACCOUNTS:
+        for username, role in accounts:
             self.stdout.write(f"  {username:<10}{role}")
