@@ -38,6 +38,7 @@ from openpyxl.styles import Font
 
 from activities import dashboard as activities_dashboard
 from activities.programmes import dashboard as programme_dashboard
+from activities.rewards import dashboard as rewards_dashboard
 from couriers import dashboard as couriers_dashboard
 from couriers.figures import Scope, Section, Table
 from couriers.imports.resources import escape_formula
@@ -49,6 +50,7 @@ SECTIONS: list[Callable[[Scope], Section]] = [
     stations_dashboard.section,
     activities_dashboard.section,
     programme_dashboard.section,
+    rewards_dashboard.section,
 ]
 
 

@@ -10,6 +10,7 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 from openpyxl import load_workbook
 from PIL import Image
 
@@ -239,3 +240,26 @@ def test_the_monthly_statement_lists_used_vouchers_and_exports_xlsx(
     assert ("大米 5 斤", 1, mine.points) in summary and ("合计", 1, mine.points) in summary
     detail = list(book["明细"].iter_rows(min_row=2, values_only=True))
     assert len(detail) == 1 and detail[0][2] == "王*明" and mine.code not in str(detail)
+
+
+def test_the_dashboard_shows_points_earned_against_spent_by_town_and_month_and_low_stock(
+    district_client, nanqiao_client, vouchers_of_both, nanqiao_town
+):
+    mine, _ = vouchers_of_both  # 100 earned in 南桥镇, 2 × 10 spent on rewards in two towns
+    Reward.objects.filter(pk=mine.reward_id).update(stock=2)
+    sections = {s.key: s for s in district_client.get("/admin/dashboard/").context["sections"]}
+    rewards = sections["rewards"]
+    figures = {label: cell.value for label, cell in rewards.figures}
+    assert figures["积分获得"] == 100 and figures["积分兑换（净额）"] == 20
+    assert figures["兑换券待核销"] == 2 and figures["奖品库存紧张"] == 1
+    towns = {label: [c.value for c in cells] for label, cells in rewards.tables[0].rows}
+    assert towns["南桥镇"] == [100, 20]
+    months = {label: [c.value for c in cells] for label, cells in rewards.tables[1].rows}
+    assert months[f"{timezone.localdate():%Y-%m}"] == [100, 20]
+    low = {label: [c.value for c in cells] for label, cells in rewards.tables[2].rows}
+    assert low == {"大米 5 斤": ["南桥镇爱心超市", 2]}
+    # Spending is not counted as points given in the activities' section.
+    activities = {label: cell.value for label, cell in sections["activities"].figures}
+    assert activities["积分发放（净额）"] == 100
+    town_view = {s.key: s for s in nanqiao_client.get("/admin/dashboard/").context["sections"]}
+    assert {label: c.value for label, c in town_view["rewards"].figures}["兑换券待核销"] == 1
