@@ -12,7 +12,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from activities import points
 from activities.claims import ClaimRefused, claim, withdraw
 from activities.models import Claim, PhotoReport, PointsEntry, VolunteerPost
 from activities.photos import clean_photo, image_view
@@ -220,6 +219,7 @@ def resolved_reports(request: HttpRequest) -> HttpResponse:
 @identity.courier_required
 def me(request: HttpRequest) -> HttpResponse:
     courier = identity.current_courier(request)
+    wallet = redeeming.wallet(courier)
     return render(
         request,
         "checkin/me.html",
@@ -231,11 +231,11 @@ def me(request: HttpRequest) -> HttpResponse:
             "claims": Claim.objects.filter(
                 courier=courier, status=Claim.Status.ACTIVE
             ).select_related("post__town"),
-            "balance": points.balance(courier),
+            "balance": wallet["available"],
             "entries": PointsEntry.objects.filter(courier=courier)[:20],
             "reports": PhotoReport.objects.filter(courier=courier)[:10],
             "signups": signups.upcoming_for(courier),
-            "wallet": redeeming.wallet(courier),
+            "wallet": wallet,
             "vouchers": open_vouchers_with_qr(request, courier),
         },
     )

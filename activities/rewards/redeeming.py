@@ -107,19 +107,20 @@ def _issue(courier: Courier, reward: Reward, now: datetime.datetime) -> Voucher:
 
 def wallet(courier: Courier) -> dict[str, int]:
     """Earned (every entry but spending), spent (used vouchers), held (open vouchers) and
-    available (the balance: earned − spent − held), in one query."""
+    available (the balance: earned − spent − held), from the ledger in one query."""
     redeem = Q(source=PointsEntry.Source.REDEEM)
+    open_vouchers = Voucher.objects.filter(courier=courier, state=Voucher.State.ISSUED)
     figures = PointsEntry.objects.filter(courier=courier).aggregate(
-        earned=Sum("amount", filter=~redeem), net_spending=Sum("amount", filter=redeem)
-    )
-    held = (
-        Voucher.objects.filter(courier=courier, state=Voucher.State.ISSUED).aggregate(
-            total=Sum("points")
-        )["total"]
-        or 0
+        earned=Sum("amount", filter=~redeem),
+        spending=Sum("amount", filter=redeem),  # used and open (cancelled ones reversed)
+        held=Sum(
+            "amount",
+            filter=redeem & Q(reverses__isnull=True, source_id__in=open_vouchers.values("pk")),
+        ),
     )
     earned = figures["earned"] or 0
-    spending = -(figures["net_spending"] or 0)  # used and open vouchers (cancelled reversed)
+    spending = -(figures["spending"] or 0)
+    held = -(figures["held"] or 0)
     return {
         "earned": earned,
         "spent": spending - held,
