@@ -32,6 +32,17 @@ def is_town_scoped(model) -> bool:
     return getattr(model, "town_lookup", None) is not None
 
 
+def town_id_of(record) -> int | None:
+    """The id of the town `record` belongs to, along its model's `town_lookup`: the rule of
+    `for_user()` for code that holds records rather than querysets (the spreadsheet imports)."""
+    *path, last = record.town_lookup.split("__")
+    for step in path:
+        record = getattr(record, step)
+        if record is None:
+            return None
+    return record.pk if last == "pk" else getattr(record, f"{last}_id")
+
+
 class TownScopedQuerySet(models.QuerySet):
     def in_town(self, town) -> TownScopedQuerySet:
         return self.filter(**{self.model.town_lookup: town})
