@@ -6,6 +6,7 @@ exporting full ID numbers are logged; couriers' own check-ins are not."""
 from __future__ import annotations
 
 import datetime
+import io
 import json
 import re
 
@@ -13,6 +14,7 @@ import pytest
 from auditlog.models import LogEntry
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
@@ -257,6 +259,41 @@ def test_a_second_import_that_updates_leaves_its_own_entry(nanqiao):
     assert second.changes_dict["导入文件"][1] == "second.csv"
     assert second.changes_dict["更新"][1] == "1" and second.changes_dict["新增"][1] == "0"
     assert_masked(LogEntry.objects.all())
+
+
+def import_entries() -> list[LogEntry]:
+    """The import entries, whatever they are attached to (the job, or the imported model)."""
+    return [e for e in LogEntry.objects.order_by("id") if "导入文件" in (e.changes_dict or {})]
+
+
+def test_an_import_through_the_admin_leaves_exactly_one_import_entry(nanqiao):
+    client = staff_client(nanqiao)
+    upload(client, xlsx(SURVEY), "南桥排摸2025.xlsx", url=COURIERS + "import/")
+    client.post(COURIERS + f"import/{ImportJob.objects.get().pk}/")
+    [entry] = import_entries()
+    assert entry.actor == nanqiao and entry.changes_dict["新增"][1] == "3"
+
+
+def test_an_import_from_the_command_line_leaves_exactly_one_import_entry(district, tmp_path):
+    path = tmp_path / "区级排摸.xlsx"
+    path.write_bytes(xlsx(SURVEY))
+    call_command("import_survey", str(path), "--as-user", "district", stdout=io.StringIO())
+    assert Courier.objects.count() == 3
+    [entry] = import_entries()
+    assert entry.actor == district
+    changes = entry.changes_dict
+    assert changes["导入文件"][1] == "区级排摸.xlsx"
+    assert (changes["新增"][1], changes["更新"][1], changes["无变化"][1]) == ("3", "0", "0")
+    assert_masked([entry])
+
+    # Without --as-user (the whole district, no actor) the import is recorded all the same;
+    # a dry run and an import that changes nothing write no entry.
+    call_command("import_survey", str(path), "--dry-run", stdout=io.StringIO())
+    call_command("import_survey", str(path), stdout=io.StringIO())
+    path.write_bytes(xlsx([SURVEY[0], ["赵六", "13800000009", "", "南桥镇", "本科"]]))
+    call_command("import_survey", str(path), stdout=io.StringIO())
+    _, second = import_entries()
+    assert second.actor is None and second.changes_dict["新增"][1] == "1"
 
 
 # --- looking at personal data -----------------------------------------------------------------

@@ -13,7 +13,8 @@ module does the rest the same way for every sheet:
   value and a Chinese reason;
 - streams the rows through in chunks inside one transaction, writing each chunk while the file
   is still error-free, and rolls everything back if any row is invalid: all or nothing, with
-  flat memory however long the file;
+  flat memory however long the file, and records each import that wrote something in the
+  audit log, in the same transaction, whoever started it (admin job or command line);
 - keeps town staff to their town: every existing record a row matches goes through
   `check_editable()` (the admin's rule, `couriers.scoping`) before the row may change it, and a
   refusal says only `OTHER_TOWN`, nothing about the record;
@@ -35,6 +36,7 @@ from django.db import transaction
 
 from couriers.imports import cell_values
 from couriers.imports.spreadsheets import UnreadableFile, estimate_rows, iter_rows
+from couriers.privacy import audit
 from couriers.scoping import ALL_TOWNS, staff_town_id, town_id_of
 
 HEADER_SEARCH_ROWS = 10
@@ -198,8 +200,12 @@ class SheetImporter:
         filename: str = "",
         dry_run: bool = False,
         progress: ProgressCallback | None = None,
+        audit_subject=None,
     ) -> ImportReport:
-        """Check the whole file, and keep what it writes only if every row is valid."""
+        """Check the whole file, and keep what it writes only if every row is valid.
+
+        An import that wrote leaves one audit entry, attached to `audit_subject` (the admin's
+        ImportJob) or else to the imported model."""
         report = ImportReport(filename=filename, dry_run=dry_run)
         try:
             rows = iter_rows(data, filename)
@@ -215,7 +221,15 @@ class SheetImporter:
                     if report.ok and not dry_run:
                         self.write(plan)
                 report.written = report.ok and not dry_run and bool(report.new or report.updated)
-                if not dry_run and not report.written:
+                if report.written:
+                    audit.log_import(
+                        actor=self.user,
+                        filename=filename,
+                        report=report,
+                        subject=audit_subject or self.model,
+                        sheet=self.title,
+                    )
+                elif not dry_run:
                     transaction.set_rollback(True)
         except UnreadableFile as problem:
             report.file_error, report.written = str(problem), False

@@ -2,8 +2,9 @@
 
 Every model is tracked by default (settings.AUDITLOG_*), with phone and ID numbers masked in
 the log. Imports write their rows in bulk, past the model signals, so each import leaves one
-entry of its own with its file name and counts; opening a courier's full ID number leaves an
-"access" entry.
+entry of its own with its file name and counts, written by the import engine itself whoever
+started it (the admin or `manage.py import_survey`); opening a courier's full ID number leaves
+an "access" entry.
 """
 
 from __future__ import annotations
@@ -29,22 +30,24 @@ class AuditMiddleware(AuditlogMiddleware):
         }
 
 
-def log_import(job, report) -> LogEntry:
-    """One entry per import: who, which file, and what it did."""
+def log_import(*, actor, filename: str, report, subject, sheet: str = "") -> LogEntry:
+    """One entry per import: who, which file, and what it did. `subject` is the import's job
+    (the admin's path), or the imported model when no job holds it (the command line)."""
+    many = isinstance(subject, type)
     return LogEntry.objects.create(
-        content_type=ContentType.objects.get_for_model(job),
-        object_pk=str(job.pk),
-        object_id=job.pk,
-        object_repr=str(job)[:200],
+        content_type=ContentType.objects.get_for_model(subject),
+        object_pk="*" if many else str(subject.pk),
+        object_id=None if many else subject.pk,
+        object_repr=(f"{sheet}：{filename}" if many else str(subject))[:200],
         action=LogEntry.Action.CREATE,
-        actor=job.user,
+        actor=actor,
         changes={
-            "导入文件": ["", job.filename],
+            "导入文件": ["", filename],
             "新增": ["", str(report.new)],
             "更新": ["", str(report.updated)],
             "无变化": ["", str(report.unchanged)],
         },
-        additional_data={"kind": job.kind, "rows": report.rows},
+        additional_data={"kind": getattr(subject, "kind", ""), "rows": report.rows},
     )
 
 
