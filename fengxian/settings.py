@@ -247,6 +247,13 @@ SHEET_IMPORT_MAX_ROWS = env.int("SHEET_IMPORT_MAX_ROWS", default=200_000)
 SHEET_IMPORT_INLINE_MAX_ROWS = env.int("SHEET_IMPORT_INLINE_MAX_ROWS", default=3_000)
 SHEET_IMPORT_MAX_BYTES = 50 * 1024 * 1024
 SHEET_IMPORT_MAX_UNCOMPRESSED_BYTES = 300 * 1024 * 1024
+# What reading one .xlsx may hold in memory, measured before it is unpacked
+# (couriers/imports/xlsx_check.py): cells of its grid, columns, and text (shared strings and
+# each use of one, inline text). Reading a file within them holds about 80 bytes a cell plus
+# its text; bench/upload_memory.py measures it.
+SHEET_IMPORT_MAX_CELLS = 5_000_000
+SHEET_IMPORT_MAX_COLUMNS = 100
+SHEET_IMPORT_MAX_TEXT_BYTES = 100 * 1024 * 1024
 
 # --- Background tasks (django-tasks) --------------------------------------------------------
 # Development runs tasks inline; production stores them in the database for

@@ -18,6 +18,7 @@ from django.urls import path, reverse
 from couriers.imports.importers import IMPORTERS
 from couriers.imports.jobs import confirm_job, create_job
 from couriers.imports.sheet_import import ImportReport
+from couriers.imports.spreadsheets import UnreadableFile
 from couriers.imports.template import build_template
 from couriers.models import ImportJob
 
@@ -93,8 +94,12 @@ class SheetImportMixin:
         form = UploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
-            job = create_job(request.user, self.import_kind, upload.name, upload.read())
-            return redirect(self._url("import_job", job.pk))
+            try:
+                job = create_job(request.user, self.import_kind, upload.name, upload.read())
+            except UnreadableFile as problem:  # nothing was kept: say why on the form
+                form.add_error("file", str(problem))
+            else:
+                return redirect(self._url("import_job", job.pk))
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,

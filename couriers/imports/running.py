@@ -16,12 +16,17 @@ from couriers.imports.sheet_import import ImportReport
 from couriers.models import ImportJob
 
 
-def run_job(job_id: int, data: bytes | None = None) -> ImportReport:
-    job = ImportJob.objects.select_related("user").get(pk=job_id)
+def run_job(job_id: int, data: bytes | None = None) -> ImportReport | None:
+    job = ImportJob.objects.select_related("user").filter(pk=job_id).first()
+    if job is None:  # removed while it waited (cleanup_imports): nothing left to do
+        return None
     ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING)
     if data is None:
-        with job.file.open("rb") as handle:
-            data = handle.read()
+        try:
+            with job.file.open("rb") as handle:
+                data = handle.read()
+        except (FileNotFoundError, ValueError):  # ValueError: the job holds no file any more
+            data = b""
     importer = IMPORTERS[job.kind](user=job.user)
     progress = ProgressWriter(job.pk)
     try:
@@ -48,8 +53,9 @@ def run_job(job_id: int, data: bytes | None = None) -> ImportReport:
     )
     if report.written:
         _log(job, report)
-    if job.stage == ImportJob.Stage.IMPORT:
-        # The survey holds personal data: once imported (or refused), keep only the report.
+    if job.stage == ImportJob.Stage.IMPORT or report.file_error:
+        # The survey holds personal data: once imported, or refused as a whole, keep only the
+        # report (a file the worker refused keeps its job, whose page says why).
         job.file.delete(save=False)
         ImportJob.objects.filter(pk=job.pk).update(file="")
     return report
