@@ -254,6 +254,9 @@ SHEET_IMPORT_MAX_UNCOMPRESSED_BYTES = 300 * 1024 * 1024
 SHEET_IMPORT_MAX_CELLS = 5_000_000
 SHEET_IMPORT_MAX_COLUMNS = 100
 SHEET_IMPORT_MAX_TEXT_BYTES = 100 * 1024 * 1024
+# Unconfirmed previews (and their uploaded files) are deleted after this many hours
+# (manage.py cleanup_imports, couriers/imports/cleanup.py).
+IMPORT_PREVIEW_RETENTION_HOURS = env.int("IMPORT_PREVIEW_RETENTION_HOURS", default=24)
 
 # --- Background tasks (django-tasks) --------------------------------------------------------
 # Development runs tasks inline; production stores them in the database for
