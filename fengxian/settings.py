@@ -249,8 +249,8 @@ SHEET_IMPORT_MAX_BYTES = 50 * 1024 * 1024
 SHEET_IMPORT_MAX_UNCOMPRESSED_BYTES = 300 * 1024 * 1024
 # What reading one .xlsx may hold in memory, measured before it is unpacked
 # (couriers/imports/xlsx_check.py): cells of its grid, columns, and text (shared strings and
-# each use of one, inline text). Reading a file within them holds about 80 bytes a cell plus
-# its text; bench/upload_memory.py measures it.
+# each use of one, inline text). Reading a file within them holds about 75 bytes a cell plus
+# its text, at most about 400 MB; bench/upload_memory.py measures it.
 SHEET_IMPORT_MAX_CELLS = 5_000_000
 SHEET_IMPORT_MAX_COLUMNS = 100
 SHEET_IMPORT_MAX_TEXT_BYTES = 100 * 1024 * 1024
