@@ -182,3 +182,21 @@ def test_a_legitimate_sheet_passes_the_budgets_and_reads_as_before():
     data = xlsx(rows)
     assert check_file(data, "survey.xlsx") == "xlsx"
     assert list(iter_rows(data, "survey.xlsx")) == rows
+
+
+def test_a_sheet_stored_under_an_unexpected_name_is_measured_all_the_same(settings):
+    # The workbook's relationships choose the sheet's file: a name that does not end in .xml,
+    # or one in a _rels folder, is read by calamine and so is counted too.
+    settings.SHEET_IMPORT_MAX_ROWS = 10
+    for name in ("xl/worksheets/sheet1.dat", "xl/worksheets/_rels/sheet1.xml"):
+        data = sheets.far_cell("A500")
+        renamed = io.BytesIO()
+        with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(renamed, "w") as copy:
+            for info in source.infolist():
+                content = source.read(info)
+                if info.filename == "xl/_rels/workbook.xml.rels":
+                    content = content.replace(b"worksheets/sheet1.xml", name[3:].encode())
+                target = name if info.filename == "xl/worksheets/sheet1.xml" else info.filename
+                copy.writestr(target, content, zipfile.ZIP_DEFLATED)
+        with pytest.raises(UnreadableFile, match="行的上限"):
+            check_file(renamed.getvalue(), "renamed.xlsx")

@@ -47,7 +47,9 @@ MAX_PARTS = 1000  # an Excel workbook has a few dozen; each costs memory to list
 MAX_RATIO = 1000  # unpacked ÷ packed size of one part
 CHUNK = 1 << 20
 MAX_TAG = 1 << 16  # longest tag accepted (a tag split across chunks is carried over)
-SHEET_FOLDERS = ("xl/worksheets/", "xl/dialogsheets/", "xl/macrosheets/")
+# Where the reader may find a sheet (the workbook's relationships name it: any file in these
+# folders, whatever its name ends with, is read as XML).
+SHEET_FOLDERS = ("xl/worksheets/", "xl/dialogsheets/", "xl/chartsheets/", "xl/macrosheets/")
 SHARED_STRINGS = "xl/sharedstrings.xml"
 
 
@@ -82,7 +84,7 @@ def check(data: bytes) -> None:
         name = info.filename.lower()
         if info is shared:
             continue
-        if name.startswith(SHEET_FOLDERS) and "/_rels/" not in name:
+        if name.startswith(SHEET_FOLDERS):
             _scan_sheet(data, info, sizes, budget)
         else:
             for _ in _xml_chunks(data, info, budget):
@@ -208,10 +210,10 @@ def _unpacked(data: bytes, info: zipfile.ZipInfo, budget: _Budget):
 _DECLARATION = re.compile(rb"^\s*<\?xml[^>]*?encoding=[\"']([^\"']+)")
 
 
-def _xml_chunks(data: bytes, info: zipfile.ZipInfo, budget: _Budget):
+def _xml_chunks(data: bytes, info: zipfile.ZipInfo, budget: _Budget, is_xml: bool = False):
     """A part's unpacked bytes in pieces that each end just before a tag (no tag is split);
     an XML part must be plain UTF-8 without a DTD."""
-    is_xml = info.filename.lower().endswith((".xml", ".rels", ".vml"))
+    is_xml = is_xml or info.filename.lower().endswith((".xml", ".rels", ".vml"))
     tail, first = b"", True
     for chunk in _unpacked(data, info, budget):
         if not is_xml:
@@ -249,7 +251,7 @@ _PROLOG = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*\?>")
 def _shared_string_sizes(data: bytes, info, budget: _Budget) -> array:
     sizes = array("L")
     offset, previous, first = 0, None, True
-    for chunk in _xml_chunks(data, info, budget):
+    for chunk in _xml_chunks(data, info, budget, is_xml=True):
         body = _PROLOG.sub(b"", chunk, count=1) if first else chunk
         first = False
         if _TAG_WITH_LT.search(body) or b"<!" in body or b"<?" in body:
@@ -288,7 +290,7 @@ def _scan_sheet(data: bytes, info, sizes: array, budget: _Budget) -> None:
     cells = rows = columns = 0
     text = budget.shared_text
     column_names: set[bytes] = set()
-    for body in _xml_chunks(data, info, budget):
+    for body in _xml_chunks(data, info, budget, is_xml=True):
         # No CDATA or comments (Excel writes neither), no prefixed cells or values.
         if b"<!" in body or _prefixed(body, (b"c", b"v")):
             raise Refused(UNUSUAL)
