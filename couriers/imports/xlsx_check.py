@@ -312,7 +312,9 @@ def _scan_sheet(data: bytes, info, sizes: array, budget: _Budget) -> None:
             number = int(index)
             if number < len(sizes):
                 text += uses * sizes[number]
-        text += sum(map(len, _TEXT.findall(body))) + body.find(b"<") % (len(body) + 1)
+        # Text between tags (a superset of what cells hold), and before the piece's first tag.
+        lead = body.find(b"<")
+        text += sum(map(len, _TEXT.findall(body))) + (len(body) if lead < 0 else lead)
         budget.cells(cells)
         budget.text(text)
         if rows > budget.max_rows:
