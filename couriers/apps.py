@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 from django.contrib.auth.signals import user_logged_in
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, pre_save
 
 
 class CouriersConfig(AppConfig):
@@ -13,6 +13,11 @@ class CouriersConfig(AppConfig):
         from couriers.security.staff_sessions import note_login
 
         user_logged_in.connect(note_login, dispatch_uid="couriers.staff_idle_clock")
+        from auditlog.models import LogEntry
+
+        from couriers.privacy.audit import mask_entry
+
+        pre_save.connect(mask_entry, sender=LogEntry, dispatch_uid="couriers.audit_mask_numbers")
 
 
 def _sync_role_groups(sender, **kwargs) -> None:
