@@ -13,6 +13,7 @@ from couriers.models import Courier, PartyStage, PipelineStage, StatusCheck
 from stations.models import Campaign, CheckIn, CheckinPoint
 from tests import factories
 from tests import test_checkin as checkin
+from tests.concurrency import at_once, needs_postgresql
 
 pytestmark = pytest.mark.django_db
 
@@ -451,5 +452,28 @@ def test_staff_mark_the_item_verified_and_the_status_stays_with_the_history(
     check.refresh_from_db()
     assert check.resolved_at is not None and check.resolved_by == nanqiao
     assert _listed(nanqiao_client, "status_to_verify") == set()
+    member.refresh_from_db()
+    assert member.political_status == S.MEMBER
+
+
+@needs_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_differing_answers_leave_one_item_to_verify(committed_db):
+    from couriers.registration import find_or_register
+
+    town = factories.town("南桥镇")
+    member = factories.stages(
+        factories.courier(town, "王小明"), ("probationary", "2024-01-01"), ("member", "2025-01-01")
+    )
+    _results, problems = at_once(
+        [
+            lambda answer=answer: find_or_register(
+                member.phone, name=member.name, town=town, political_status=answer
+            )
+            for answer in (S.MASSES, S.LEAGUE, S.MASSES, S.ACTIVIST)
+        ]
+    )
+    assert problems == []
+    assert StatusCheck.objects.open().filter(courier=member).count() == 1
     member.refresh_from_db()
     assert member.political_status == S.MEMBER
