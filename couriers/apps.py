@@ -14,10 +14,12 @@ class CouriersConfig(AppConfig):
 
         user_logged_in.connect(note_login, dispatch_uid="couriers.staff_idle_clock")
         from auditlog.models import LogEntry
+        from django.contrib.admin.models import LogEntry as AdminEntry
 
-        from couriers.privacy.audit import mask_entry
+        from couriers.privacy.audit import mask_admin_entry, mask_entry
 
         pre_save.connect(mask_entry, sender=LogEntry, dispatch_uid="couriers.audit_mask_numbers")
+        pre_save.connect(mask_admin_entry, sender=AdminEntry, dispatch_uid="couriers.admin_mask")
 
 
 def _sync_role_groups(sender, **kwargs) -> None:

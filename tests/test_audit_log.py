@@ -268,6 +268,13 @@ def test_numbers_typed_into_a_visits_answers_and_needs_are_masked_in_the_log(nan
     assert Need.objects.get().description.startswith(TYPED_ID)
     Need.objects.get().delete()
     assert_masked(entries_for(Visit) + entries_for(Need))
+    # Django's own admin history names the need it added (its first 30 characters) too.
+    from django.contrib.admin.models import LogEntry as AdminEntry
+
+    [added] = AdminEntry.objects.all()
+    history = f"{added.object_repr} {added.change_message}"
+    assert "310" + "*" * 11 in history
+    assert not PHONE.search(history) and not ID_NUMBER.search(history), history
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,8 @@ name and counts; opening a courier's full ID number leaves an "access" entry.
 
 from __future__ import annotations
 
+import json
+
 from auditlog.middleware import AuditlogMiddleware
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
@@ -49,6 +51,18 @@ def mask_entry(sender, instance: LogEntry, **kwargs) -> None:
     instance.changes_text = mask_numbers(instance.changes_text)
     for name in ("changes", "serialized_data", "additional_data"):
         setattr(instance, name, _masked(getattr(instance, name)))
+
+
+def mask_admin_entry(sender, instance, **kwargs) -> None:
+    """pre_save of Django's own admin history (django_admin_log): it names the records it
+    touched (an inline's added need, by its first characters) in its object name and message."""
+    instance.object_repr = mask_numbers(instance.object_repr)
+    try:  # JSON, whose \uXXXX escapes would hide a number's edges from the pattern
+        message = json.loads(instance.change_message)
+    except ValueError:
+        instance.change_message = mask_numbers(instance.change_message)
+    else:
+        instance.change_message = json.dumps(_masked(message))
 
 
 def log_import(job, report) -> LogEntry:
