@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -24,6 +26,9 @@ from stations.models import Campaign, CheckinPoint, SixI
 from stations.views import Entry, search_stations
 
 PENDING = "checkin_pending"
+# An unverified check-in (name, phone, political status) is kept no longer than this: older,
+# it is dropped and the form starts again.
+PENDING_MAX_AGE = 3600
 DEBUG_CODE = "debug_code"
 
 
@@ -185,7 +190,9 @@ def checkin_start(request: HttpRequest, token: str) -> HttpResponse:
         }
         if courier and courier.phone == data["phone"]:  # already proved this phone
             return _complete(request, token, point, pending, campaign)
-        request.session[PENDING] = pending
+        request.session[PENDING] = pending | {"started_at": time.time()}
+        if courier is None:  # a visitor not signed in: the session itself ends with the form
+            request.session.set_expiry(PENDING_MAX_AGE)
         if _send_code(request, data["phone"]):
             return redirect("checkin:verify", token=token)
     return render(
@@ -198,6 +205,9 @@ def checkin_verify(request: HttpRequest, token: str) -> HttpResponse:
     if point is None:
         return _bad_token(request)
     pending = request.session.get(PENDING)
+    if pending and time.time() - pending.get("started_at", 0) > PENDING_MAX_AGE:
+        del request.session[PENDING]  # too old: dropped
+        pending = None
     if not pending or pending["point"] != point.pk:
         return redirect("checkin:start", token=token)
     form = CodeForm(request.POST or None)
