@@ -97,6 +97,7 @@ import psycopg
 from psycopg import sql
 
 if TYPE_CHECKING:
+    from couriers.imports.sheet_import import ImportReport
     from couriers.models import (
         Brand,
         Community,
@@ -106,7 +107,6 @@ if TYPE_CHECKING:
         PartyOrganization,
         Town,
     )
-    from couriers.sheet_import import ImportReport
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/fengxian_bench_import"
@@ -557,7 +557,7 @@ def generate_people(
 
 def _layout(rng: random.Random) -> list[tuple[str, str]]:
     """(key, header as written) for every column, in a shuffled order, 序号 first or not."""
-    from couriers.survey import COLUMNS
+    from couriers.imports.survey import COLUMNS
 
     layout = []
     for column in COLUMNS:
@@ -652,7 +652,7 @@ def _timed(work: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def run_import(data: bytes) -> ImportReport:
-    from couriers.survey import CourierSurveyImporter
+    from couriers.imports.survey import CourierSurveyImporter
 
     return CourierSurveyImporter(user=None).run(data, FILENAME)
 
@@ -703,9 +703,9 @@ def verify_values(people: list[Person]) -> None:
 
 def diagnose(data: bytes) -> str:
     """Which fields a re-import takes as changed, with a few rows' cells (a dry run)."""
-    from couriers.sheet_import import ImportReport
-    from couriers.spreadsheets import read_rows
-    from couriers.survey import CourierSurveyImporter
+    from couriers.imports.sheet_import import ImportReport
+    from couriers.imports.spreadsheets import read_rows
+    from couriers.imports.survey import CourierSurveyImporter
 
     try:
         importer, report = CourierSurveyImporter(user=None), ImportReport()
@@ -810,7 +810,7 @@ def memory_child(path: str, url: str, trace: bool) -> int:
     from django.db import connection
     from django.test.utils import override_settings
 
-    from couriers.survey import CourierSurveyImporter
+    from couriers.imports.survey import CourierSurveyImporter
 
     connection.ensure_connection()
     gc.collect()
