@@ -23,7 +23,8 @@ keepalive = 2
 worker_tmp_dir = "/dev/shm"
 
 # Trust X-Forwarded-Proto only from the local proxy (Django reads it via
-# SECURE_PROXY_SSL_HEADER; the app reads the client address from X-Forwarded-For itself).
+# SECURE_PROXY_SSL_HEADER; the app reads the client address from X-Forwarded-For itself, and
+# only when the connection comes from TRUSTED_PROXIES).
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
 # Access log to standard output (the journal). Empty GUNICORN_ACCESSLOG turns it off.

@@ -219,7 +219,13 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "请选择要报告的情况。")
         return redirect("stations:detail", pk=pk)
     try:
-        submit_report(station, kind, devices.device_hash(request), devices.address_hash(request))
+        submit_report(
+            station,
+            kind,
+            devices.device_hash(request),
+            devices.address_hash(request),
+            device_known=devices.is_known(request),
+        )
     except TooManyReports as refused:
         response = render(
             request,

@@ -12,6 +12,7 @@ import datetime
 import html
 import itertools
 import json
+import os
 import re
 from urllib.parse import parse_qs, urlsplit
 
@@ -19,6 +20,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from couriers.security.ratelimit import DEVICE_COOKIE, sign_device
 from stations import geo
 from stations.models import OpeningHours, Service, Station, StationVisit, StatusReport
 
@@ -412,10 +414,27 @@ def test_a_second_report_from_the_same_device_within_ten_minutes_is_refused(anon
     assert list(StatusReport.objects.values_list("kind", flat=True)) == ["no_water"]
 
 
+def phone_seen_before() -> Client:
+    """Another phone, with the device cookie the site gave it on an earlier visit."""
+    client = Client()
+    client.cookies[DEVICE_COOKIE] = sign_device(os.urandom(16).hex())
+    return client
+
+
 def test_another_device_can_still_report_the_same_station(anonymous, rest_stop):
     report(anonymous, rest_stop, "no_water")
-    assert report(Client(), rest_stop, "open").status_code == 302
+    assert report(phone_seen_before(), rest_stop, "open").status_code == 302
     assert sorted(StatusReport.objects.values_list("kind", flat=True)) == ["no_water", "open"]
+
+
+def test_a_browser_without_our_device_cookie_counts_as_its_address(anonymous, rest_stop):
+    report(anonymous, rest_stop, "no_water")
+    # Dropping the cookie, or making one up, from the same address: the same reporter.
+    forged = Client()
+    forged.cookies[DEVICE_COOKIE] = os.urandom(16).hex()
+    for cookieless in (Client(), forged):
+        assert report(cookieless, rest_stop, "open").status_code == 429
+    assert StatusReport.objects.count() == 1
 
 
 def test_the_same_device_may_report_another_station(anonymous, rest_stop, nanqiao_town):
