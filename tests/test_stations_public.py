@@ -486,20 +486,50 @@ def test_a_scan_records_one_visit_and_opens_the_station_page(anonymous, rest_sto
     assert "fx_device" in anonymous.cookies
 
 
-def test_a_second_scan_within_half_an_hour_by_the_same_device_is_not_counted(anonymous, rest_stop):
+def test_a_second_scan_within_an_hour_by_the_same_device_is_not_counted(anonymous, rest_stop):
     anonymous.get(f"/stations/{rest_stop.pk}/scan/")
     again = anonymous.get(f"/stations/{rest_stop.pk}/scan/")
     assert again.status_code == 302
+    StationVisit.objects.update(visited_at=timezone.now() - datetime.timedelta(minutes=59))
+    anonymous.get(f"/stations/{rest_stop.pk}/scan/")
     assert StationVisit.objects.count() == 1
 
 
-def test_a_scan_after_half_an_hour_or_by_another_device_counts(anonymous, rest_stop):
+def test_a_scan_after_an_hour_or_by_another_device_counts(anonymous, rest_stop):
     anonymous.get(f"/stations/{rest_stop.pk}/scan/")
-    Client().get(f"/stations/{rest_stop.pk}/scan/")
+    phone_seen_before().get(f"/stations/{rest_stop.pk}/scan/")
     assert StationVisit.objects.count() == 2
-    StationVisit.objects.update(visited_at=timezone.now() - datetime.timedelta(minutes=31))
+    StationVisit.objects.update(visited_at=timezone.now() - datetime.timedelta(minutes=61))
     anonymous.get(f"/stations/{rest_stop.pk}/scan/")
     assert StationVisit.objects.count() == 3
+
+
+def test_scans_without_our_device_cookie_count_once_an_hour_per_address(rest_stop):
+    # A new made-up cookie, or none, with every scan: one visit from that address.
+    for n in range(10):
+        client = Client()
+        if n % 2:
+            client.cookies[DEVICE_COOKIE] = os.urandom(16).hex()
+        assert client.get(f"/stations/{rest_stop.pk}/scan/").status_code == 302
+    assert StationVisit.objects.count() == 1
+    # Another network, or another station, is another visit.
+    Client(REMOTE_ADDR="10.1.1.1").get(f"/stations/{rest_stop.pk}/scan/")
+    Client().get(f"/stations/{station(rest_stop.town, '另一个站点').pk}/scan/")
+    assert StationVisit.objects.count() == 3
+
+
+def test_cookies_collected_from_the_site_cannot_inflate_a_stations_visits(rest_stop):
+    from stations.visits import VISITS_PER_ADDRESS_PER_HOUR
+
+    url = f"/stations/{rest_stop.pk}/scan/"
+    for _ in range(VISITS_PER_ADDRESS_PER_HOUR + 10):
+        collector = Client()
+        collector.get(url)  # a fresh, properly signed device cookie
+        collector.get(url)
+    assert StationVisit.objects.count() == VISITS_PER_ADDRESS_PER_HOUR
+    # Couriers elsewhere still count.
+    Client(REMOTE_ADDR="10.1.1.2").get(url)
+    assert StationVisit.objects.count() == VISITS_PER_ADDRESS_PER_HOUR + 1
 
 
 # --- the poster -------------------------------------------------------------------------------
