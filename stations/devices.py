@@ -4,6 +4,7 @@ hash of it (and of the client's address) is stored."""
 
 from __future__ import annotations
 
+import functools
 import secrets
 
 from django.http import HttpRequest, HttpResponse
@@ -58,3 +59,14 @@ def remember_device(request: HttpRequest, response: HttpResponse) -> HttpRespons
             secure=request.is_secure(),
         )
     return response
+
+
+def remembers_device(view):
+    """For a view that uses the device (`device_hash`): its response gives a browser that has
+    none of our cookies its new one."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        return remember_device(request, view(request, *args, **kwargs))
+
+    return wrapped

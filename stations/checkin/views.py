@@ -123,7 +123,7 @@ def _bad_token(request: HttpRequest) -> HttpResponse:
 
 def _send_code(request: HttpRequest, phone: str) -> bool:
     try:
-        code = otp.send_code(phone, devices.address_hash(request))
+        code = otp.send_code(phone, devices.address_hash(request), devices.device_hash(request))
     except otp.CodeError as problem:
         messages.error(request, str(problem))
         return False
@@ -137,6 +137,7 @@ def _debug_code(request: HttpRequest) -> str | None:
     return request.session.get(DEBUG_CODE) if settings.DEBUG else None
 
 
+@devices.remembers_device
 def checkin_start(request: HttpRequest, token: str) -> HttpResponse:
     point = point_from_token(token)
     if point is None:
@@ -193,6 +194,7 @@ def checkin_start(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+@devices.remembers_device
 def checkin_verify(request: HttpRequest, token: str) -> HttpResponse:
     point = point_from_token(token)
     if point is None:
@@ -208,7 +210,9 @@ def checkin_verify(request: HttpRequest, token: str) -> HttpResponse:
             return redirect("checkin:verify", token=token)
         if form.is_valid():
             try:
-                otp.verify_code(pending["phone"], form.cleaned_data["code"])
+                otp.verify_code(
+                    pending["phone"], form.cleaned_data["code"], devices.device_hash(request)
+                )
             except otp.CodeError as problem:
                 form.add_error("code", str(problem))
             else:
@@ -337,6 +341,7 @@ def me_edit(request: HttpRequest) -> HttpResponse:
     return render(request, "checkin/me_edit.html", {"form": form, "courier": courier})
 
 
+@devices.remembers_device
 def me_signin(request: HttpRequest) -> HttpResponse:
     """Sign in again (on another phone) with phone and code."""
     if request.method == "POST" and "code" in request.POST:
@@ -344,7 +349,7 @@ def me_signin(request: HttpRequest) -> HttpResponse:
         form = CodeForm(request.POST)
         if phone and form.is_valid():
             try:
-                otp.verify_code(phone, form.cleaned_data["code"])
+                otp.verify_code(phone, form.cleaned_data["code"], devices.device_hash(request))
             except otp.CodeError as problem:
                 form.add_error("code", str(problem))
             else:
