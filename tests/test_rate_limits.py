@@ -49,13 +49,13 @@ def browser(address: str, device: str | None = None) -> Client:
 
 
 def ask_code(client: Client):
-    """Ask for a sign-in code for a phone that never checked in: the form answers with an
-    error and sends nothing, so it can be asked again and again."""
-    return client.post("/me/signin/", {"phone": "13900000000"})
+    """Ask for a sign-in code with a malformed phone: the form answers with its error and
+    writes and sends nothing, so it can be asked again and again."""
+    return client.post("/me/signin/", {"phone": "12345"})
 
 
 def answered(response) -> bool:
-    return response.status_code == 200 and "这个手机号还没有报到" in response.content.decode()
+    return response.status_code == 200 and "手机号码应为 11 位" in response.content.decode()
 
 
 def assert_rate_limited(response) -> None:

@@ -60,9 +60,12 @@ def _proved_on(phone: str, device: str) -> bool:
     return PhoneCode.objects.filter(phone=phone, device=device, used_at__isnull=False).exists()
 
 
-def send_code(phone: str, address: str, device: str) -> str:
+def send_code(phone: str, address: str, device: str, *, deliver: bool = True) -> str:
     """Send a new code to `phone`, good on `device` only; returns it (shown on the page only in
-    development). `address` and `device` are hashes of the client's address and device."""
+    development). `address` and `device` are hashes of the client's address and device.
+
+    With `deliver` False everything happens (the limits, the stored code) except the message:
+    for a phone nobody may learn is not registered."""
     now = timezone.now()
     locked = _lock_message(phone, device, now)
     if locked:
@@ -94,9 +97,11 @@ def send_code(phone: str, address: str, device: str) -> str:
             created_at=now,
             expires_at=now + CODE_TTL,
         )
-    send_sms(
-        phone, f"【{settings.SMS_SIGN_NAME}】验证码 {code}，10 分钟内有效。如非本人操作请忽略。"
-    )
+    if deliver:
+        send_sms(
+            phone,
+            f"【{settings.SMS_SIGN_NAME}】验证码 {code}，10 分钟内有效。如非本人操作请忽略。",
+        )
     return code
 
 

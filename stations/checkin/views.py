@@ -121,13 +121,15 @@ def _bad_token(request: HttpRequest) -> HttpResponse:
     return render(request, "checkin/bad_token.html", status=400)
 
 
-def _send_code(request: HttpRequest, phone: str) -> bool:
+def _send_code(request: HttpRequest, phone: str, *, deliver: bool = True) -> bool:
     try:
-        code = otp.send_code(phone, devices.address_hash(request), devices.device_hash(request))
+        code = otp.send_code(
+            phone, devices.address_hash(request), devices.device_hash(request), deliver=deliver
+        )
     except otp.CodeError as problem:
         messages.error(request, str(problem))
         return False
-    if settings.DEBUG:  # development only: the console backend does not really send
+    if settings.DEBUG and deliver:  # development only: the console backend does not really send
         request.session[DEBUG_CODE] = code
     return True
 
@@ -370,9 +372,11 @@ def me_signin(request: HttpRequest) -> HttpResponse:
     form = PhoneForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         phone = form.cleaned_data["phone"]
-        if not Courier.objects.filter(phone=phone).exists():
-            form.add_error("phone", "这个手机号还没有报到，请先扫描报到点的二维码报到。")
-        elif _send_code(request, phone):
+        # One answer whether or not the phone has checked in, so that the page tells nobody who
+        # is registered: the same limits, the same stored code and the same page either way;
+        # only a courier's phone is sent the message.
+        registered = Courier.objects.filter(phone=phone).exists()
+        if _send_code(request, phone, deliver=registered):
             request.session["signin_phone"] = phone
             return render(
                 request,
