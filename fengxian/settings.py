@@ -246,8 +246,30 @@ PERMISSIONS_POLICY = "geolocation=(self), camera=(), microphone=(), payment=(), 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Every handler masks phone and ID numbers in what it writes (couriers/privacy/log_masking.py).
+    "filters": {"mask_numbers": {"()": "couriers.privacy.log_masking.MaskNumbers"}},
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["mask_numbers"]},
+        # runserver's request lines (development), which carry query strings.
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["mask_numbers"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # Django's loggers write through these handlers instead of its own unmasked ones.
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO"},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
 }
 
 # --- django-import-export -------------------------------------------------------------------

@@ -1,5 +1,10 @@
 """Masked display of personal identifiers for lists, logs and public pages (PIPL)."""
 
+import re
+
+# An ID number first: its digits would otherwise read as a phone number inside it.
+_NUMBERS = re.compile(r"(?<![\dA-Za-z])(\d{17}[\dXx]|1[3-9]\d{9})(?![\dA-Za-z])")
+
 
 def mask_phone(phone: str) -> str:
     """138****1234; short or empty values are masked whole."""
@@ -40,3 +45,14 @@ def mask_for_log(value: str) -> str:
     if len(value) >= 15:
         return mask_id_number(value)
     return mask_phone(value)
+
+
+def mask_numbers(text: str) -> str:
+    """Free text (a published story, a log line) with every phone or ID number in it masked,
+    since people type them in and URLs carry them."""
+
+    def hide(match: re.Match) -> str:
+        found = match.group(1)
+        return mask_id_number(found) if len(found) == 18 else mask_phone(found)
+
+    return _NUMBERS.sub(hide, str(text)) if text else text
