@@ -107,6 +107,7 @@ def test_nginx_site_passes_nginx_t(tmp_path):
     )
     site = re.sub(r"/etc/letsencrypt/live/[^;]*/fullchain.pem", str(cert), site)
     site = re.sub(r"/etc/letsencrypt/live/[^;]*/privkey.pem", str(key), site)
+    site = site.replace("/var/log/nginx/", f"{tmp_path}/")  # its logs in the scratch folder
     (tmp_path / "site.conf").write_text(site)
     (tmp_path / "nginx.conf").write_text(
         f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"

@@ -6,8 +6,4 @@ from django import template
 from couriers.privacy import masking
 
 register = template.Library()
-
-
-@register.filter
-def mask_numbers(text: str) -> str:
-    return masking.mask_numbers(text)
+register.filter("mask_numbers", masking.mask_numbers)
