@@ -22,14 +22,7 @@ from django.db import IntegrityError, connections
 from django.http import Http404, HttpResponseRedirect
 from django.utils.functional import cached_property
 
-from couriers.scoping import is_town_scoped
-
-
-def scoped(queryset, user):
-    """`queryset` limited to `user`'s towns when its model belongs to a town."""
-    if is_town_scoped(queryset.model):
-        return queryset.for_user(user)
-    return queryset
+from couriers.scoping import is_town_scoped, scoped
 
 
 class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
