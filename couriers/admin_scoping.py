@@ -22,6 +22,7 @@ from django.db import IntegrityError, connections
 from django.http import Http404, HttpResponseRedirect
 from django.utils.functional import cached_property
 
+from couriers.privacy.admin import PersonalDataAdmin
 from couriers.scoping import is_town_scoped, scoped
 
 
@@ -95,8 +96,9 @@ class EstimatedCountPaginator(Paginator):
         return self._get_page(rows, number, self)
 
 
-class TownScopedAdmin(admin.ModelAdmin):
-    """Base admin for every model that declares `town_lookup`."""
+class TownScopedAdmin(PersonalDataAdmin):
+    """Base admin for every model that declares `town_lookup` (with the personal-data guards
+    that every registered admin has)."""
 
     # No COUNT(*) over large tables: no "N total" figure, no per-filter facet counts.
     show_full_result_count = False
