@@ -1,5 +1,5 @@
 """Staff pages outside the admin's own screens (posters, QR sheets, import jobs, a full ID
-number …) find their object through one helper, couriers.scoping
+number, private photos …) find their object through one helper, couriers.scoping
 .staff_object_or_404, with the admin's town rule: another town's staff get 404.
 
 Every URL that serves staff is enumerated from the URL configuration; each must have an
@@ -17,8 +17,9 @@ from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
-from activities.models import PhotoReport
+from activities.models import PhotoReport, Story
 from couriers.models import ImportJob
 from stations.models import CheckinPoint, Station
 from tests import factories
@@ -38,6 +39,10 @@ IMPORTERS = {
 def ours(nanqiao, nanqiao_town):
     """One of everything a staff page shows, in 南桥镇."""
     courier = factories.courier(nanqiao_town, name="南桥小哥", id_number=factories.id_number())
+    story = Story.objects.create(
+        title="南桥事迹", body="正文", courier=courier, consent_given_at=timezone.now()
+    )
+    story.photo.save("s.jpg", ContentFile(b"\xff\xd8\xff\xd9"))
     return {
         "station": Station.objects.create(
             town=nanqiao_town,
@@ -52,6 +57,7 @@ def ours(nanqiao, nanqiao_town):
         ),
         "activity": factories.activity(nanqiao_town),
         "courier": courier,
+        "story": story,
         "report": PhotoReport.objects.create(
             courier=courier,
             town=nanqiao_town,
@@ -84,6 +90,9 @@ def _object_cases() -> dict[str, object]:
         ),
         "admin:couriers_courier_id_number": lambda o: reverse(
             "admin:couriers_courier_id_number", args=[o["courier"].pk]
+        ),
+        "admin:activities_story_private_file": lambda o: reverse(
+            "admin:activities_story_private_file", args=[o["story"].pk, "photo"]
         ),
     }
     for prefix in IMPORTERS:
@@ -180,12 +189,15 @@ def staff_url_names() -> set[str]:
 
 
 def test_every_staff_page_has_an_outsider_test():
+    private_files = {n for n in staff_url_names() if n.endswith("_private_file")}
+    # Only a model with a private *image* serves anything; the others answer 404 to all.
     missing = sorted(
         name
-        for name in staff_url_names()
+        for name in staff_url_names() - private_files
         if name not in OBJECT_CASES and name not in COVERED_ELSEWHERE
     )
     assert missing == []
+    assert "admin:activities_story_private_file" in OBJECT_CASES
     for module, test in COVERED_ELSEWHERE.values():
         assert f"def {test}(" in (TESTS / module).read_text(), (module, test)
 
@@ -234,3 +246,8 @@ def test_the_import_page_lists_only_the_users_own_jobs(xidu_client, nanqiao_clie
         url = reverse(f"admin:{prefix}_import")
         assert f"{prefix}.xlsx" in nanqiao_client.get(url).content.decode()
         assert f"{prefix}.xlsx" not in xidu_client.get(url).content.decode()
+
+
+def test_a_malformed_id_is_not_found(nanqiao_client, ours):
+    url = "/admin/activities/story/not-a-number/private-file/photo/"
+    assert nanqiao_client.get(url).status_code == 404
