@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from activities import points
 from activities.claims import ClaimRefused, claim, withdraw
 from activities.models import Claim, PhotoReport, PointsEntry, VolunteerPost
-from activities.photos import clean_photo, image_view
+from activities.photos import image_view
 from activities.programmes import signups
 from couriers import identity
 from couriers.models import Town
@@ -153,22 +153,15 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
 
 
 class PhotoReportForm(forms.ModelForm):
-    photo = forms.FileField(
-        label="照片",
-        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
-    )
-
     class Meta:
         model = PhotoReport
-        fields = ["category", "description", "address", "town", "latitude", "longitude"]
+        # The photo's form field cleans the upload (couriers.privacy.images.PhotoField).
+        fields = ["category", "description", "address", "town", "latitude", "longitude", "photo"]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),
             "latitude": forms.HiddenInput,
             "longitude": forms.HiddenInput,
         }
-
-    def clean_photo(self):
-        return clean_photo(self.cleaned_data["photo"])
 
 
 @identity.courier_required
@@ -180,7 +173,6 @@ def report_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         report = form.save(commit=False)
         report.courier = courier
-        report.photo = form.cleaned_data["photo"]
         report.save()
         messages.success(request, "报告已提交，工作人员会尽快受理，进度见下方“我的拍贤城报告”。")
         return redirect("me")

@@ -270,7 +270,8 @@ def test_a_code_used_elsewhere_is_refused(anonymous, point, campaign, sms_outbox
     from couriers.messaging import otp
 
     anonymous.post(url(point), form())
-    otp.verify_code(PHONE, sent_code(sms_outbox))  # e.g. another browser used it first
+    # Used a moment earlier, e.g. from another tab of the same browser.
+    otp.verify_code(PHONE, sent_code(sms_outbox), PhoneCode.objects.get().device)
     response = anonymous.post(url(point, "verify"), {"code": sent_code(sms_outbox)})
     assert errors(response) == {"code": ["这个验证码已经用过了，请重新获取。"]}
     assert nothing_written()
@@ -550,10 +551,44 @@ def test_signing_in_again_with_phone_and_code(point, campaign, sms_outbox):
     assert "王小明" in browser.get("/me/").content.decode()
 
 
-def test_signing_in_with_an_unknown_phone_is_refused(anonymous, sms_outbox):
-    response = anonymous.post("/me/signin/", {"phone": PHONE})
-    assert errors(response) == {"phone": ["这个手机号还没有报到，请先扫描报到点的二维码报到。"]}
+def _as_answered(response, phone: str) -> tuple:
+    """A response with what must differ taken out: the number (masked, or as typed into the
+    form), the CSRF token's mask and the new cookies' values (the cookies must be the same)."""
+    page = response.content.decode().replace(f"{phone[:3]}****{phone[-4:]}", "NUMBER")
+    page = page.replace(phone, "NUMBER")
+    page = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "CSRF", page)
+    return response.status_code, page, sorted(response.cookies)
+
+
+def test_signing_in_answers_alike_whether_or_not_the_phone_has_checked_in(nanqiao_town, sms_outbox):
+    registered, unknown = "18912342468", "18955551357"
+    factories.courier(nanqiao_town, phone=registered)
+    browsers = {phone: Client() for phone in (registered, unknown)}
+    asked = {phone: b.post("/me/signin/", {"phone": phone}) for phone, b in browsers.items()}
+    assert _as_answered(asked[registered], registered) == _as_answered(asked[unknown], unknown)
+    page = asked[unknown].content.decode()
+    assert "如果该号码已报到，验证码已发送到 <strong>189****1357</strong>" in page
+    assert "扫描" in page and "小哥报到" in page  # where to check in, said to everyone
+    assert [to for to, _message in sms_outbox] == [registered]  # only a courier gets a message
+
+    # A wrong code, and asking again too soon, answer alike as well.
+    for step in ({"code": "000000"}, {"phone": None}):
+        answers = {
+            phone: b.post("/me/signin/", {k: v or phone for k, v in step.items()})
+            for phone, b in browsers.items()
+        }
+        assert _as_answered(answers[registered], registered) == _as_answered(
+            answers[unknown], unknown
+        )
+    assert len(sms_outbox) == 1
+
+
+def test_signing_in_with_an_unknown_phone_signs_nobody_in(anonymous, sms_outbox):
+    anonymous.post("/me/signin/", {"phone": PHONE})
     assert sms_outbox == []
+    code = PhoneCode.objects.get(phone=PHONE)  # the same work as for a courier's phone
+    assert code.device and code.used_at is None
+    assert anonymous.get("/me/").status_code == 302
     response = anonymous.post("/me/signin/", {"phone": "12345"})
     assert errors(response)["phone"][0].startswith("手机号码应为 11 位")
 
