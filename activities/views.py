@@ -7,7 +7,7 @@ import datetime
 from django import forms
 from django.contrib import messages
 from django.db.models import Sum
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -20,6 +20,7 @@ from activities.programmes import signups
 from couriers import identity
 from couriers.models import Town
 from couriers.privacy.masking import mask_name
+from couriers.scoping import staff_object_or_404
 from fengxian.public_cache import public_page
 from stations.models import CheckIn, SixI
 
@@ -183,12 +184,8 @@ def report_photo(request: HttpRequest, pk: int) -> HttpResponse:
     """A report's photo, only for its reporter and for staff of its town."""
     report = get_object_or_404(PhotoReport, pk=pk)
     courier = identity.current_courier(request)
-    is_reporter = courier is not None and courier.pk == report.courier_id
-    is_staff = request.user.has_perm("activities.view_photoreport") and (
-        PhotoReport.objects.for_user(request.user).filter(pk=pk).exists()
-    )
-    if not (is_reporter or is_staff):
-        raise Http404
+    if courier is None or courier.pk != report.courier_id:
+        staff_object_or_404(request.user, PhotoReport.objects.all(), pk=pk)
     response = FileResponse(report.photo.open("rb"), content_type="image/jpeg")
     response["Cache-Control"] = "private, max-age=3600"
     return response

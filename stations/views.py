@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from couriers import identity
 from couriers.models import Town
+from couriers.scoping import staff_object_or_404
 from fengxian.public_cache import public_page, same_origin_post
 from stations import devices, geo, hours
 from stations.models import Service, Station, StatusReport
@@ -253,11 +254,12 @@ def scan(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def poster(request: HttpRequest, pk: int) -> HttpResponse:
-    """An A4 poster to print and hang at the station; its QR code opens `scan`."""
+    """An A4 poster to print and hang at the station; its QR code opens `scan`. Staff may
+    print one before the station opens, for a station of their own town."""
     stations = Station.objects.select_related("town")
-    if not request.user.is_staff:  # staff may print a poster before the station opens
-        stations = stations.active()
-    station = get_object_or_404(stations, pk=pk)
+    station = stations.active().filter(pk=pk).first()
+    if station is None:
+        station = staff_object_or_404(request.user, stations, pk=pk)
     return render_poster(
         request,
         title="骑乐融融",
