@@ -15,10 +15,10 @@ from django.views.decorators.http import require_POST
 from activities import points
 from activities.claims import ClaimRefused, claim, withdraw
 from activities.models import Claim, PhotoReport, PointsEntry, VolunteerPost
-from activities.photos import image_view
 from activities.programmes import signups
 from couriers import identity
 from couriers.models import Town
+from couriers.privacy.images import image_view
 from couriers.privacy.masking import mask_name
 from couriers.scoping import staff_object_or_404
 from fengxian.public_cache import public_page

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Permission
-from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
@@ -42,7 +41,7 @@ def ours(nanqiao, nanqiao_town):
     story = Story.objects.create(
         title="南桥事迹", body="正文", courier=courier, consent_given_at=timezone.now()
     )
-    story.photo.save("s.jpg", ContentFile(b"\xff\xd8\xff\xd9"))
+    story.photo.save("s.jpg", factories.photo("s.jpg"))
     return {
         "station": Station.objects.create(
             town=nanqiao_town,
@@ -64,7 +63,7 @@ def ours(nanqiao, nanqiao_town):
             category=PhotoReport.Category.CITY,
             description="垃圾堆放",
             address="南桥路 3 号",
-            photo=ContentFile(b"\xff\xd8\xff\xd9", name="r.jpg"),
+            photo=factories.photo("r.jpg"),
         ),
         "jobs": {
             prefix: ImportJob.objects.create(

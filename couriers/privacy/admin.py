@@ -17,8 +17,6 @@ import logging
 import mimetypes
 import re
 
-from csp.constants import NONE, SELF, UNSAFE_INLINE
-from csp.decorators import csp
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import quote, unquote
@@ -31,13 +29,13 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
 
 from couriers.privacy import sensitive
+from couriers.privacy.images import image_view
 from couriers.privacy.storage import PrivateStorage
 from couriers.scoping import staff_object_or_404
 
 logger = logging.getLogger("couriers.privacy")
 
 # An image opened on its own is shown in a document the browser makes up, with inline styles.
-_image_policy = csp({"default-src": [NONE], "img-src": [SELF], "style-src": [UNSAFE_INLINE]})
 
 
 def private_file_fields(model) -> dict[str, models.FileField]:
@@ -289,7 +287,7 @@ class PersonalDataAdmin(admin.ModelAdmin):
         return [
             path(
                 "<path:object_id>/private-file/<str:field_name>/",
-                self.admin_site.admin_view(_image_policy(self.private_file_view)),
+                self.admin_site.admin_view(image_view(self.private_file_view)),
                 name=f"{opts.app_label}_{opts.model_name}_private_file",
             ),
             *super().get_urls(),
