@@ -10,16 +10,16 @@ What it measures
     SQL, and the number of queries of one request.
 
     The demo district (``load_demo``: casework, pipeline, check-ins, posts, reports) is brought
-    to 2,000 couriers, timed, then grown to 200,000 couriers with PostgreSQL COPY (the
-    generator of bench/admin_changelist.py) and timed again. The issue's target: the 200k
-    time is at most 3x the 2k time, and well under a second. The script prints whether each
-    ratio meets it; it exits 1 only when something is broken (a non-200 response, or a
-    dashboard whose courier total is not the table's).
+    to 2,000 couriers, timed, then grown to 200,000 couriers with PostgreSQL COPY (the generator
+    in bench/courier_rows.py, as in bench/admin_changelist.py) and timed again. The issue's
+    target: the 200k time is at most 3x the 2k time, and well under a second. The script prints
+    whether each ratio meets it; it exits 1 only when something is broken (a non-200 response,
+    or a dashboard whose courier total is not the table's).
 
 How to run it (from the project folder, with PostgreSQL running)
     .venv/bin/python bench/dashboard.py        # also part of: make bench
 
-    BENCH_DATABASE_URL chooses the server and database (default
+    BENCH_DATABASE_URL (or ``--database-url``) chooses the server and database (default
     postgres://postgres@127.0.0.1:5432/fengxian_bench_dash). The script drops and re-creates
     that database and drops it again at the end: point it at a scratch database only.
 """
@@ -27,30 +27,22 @@ How to run it (from the project folder, with PostgreSQL running)
 from __future__ import annotations
 
 import argparse
-import gc
-import io
-import os
 import re
-import statistics
 import sys
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from admin_changelist import (
-    BenchError,
-    QueryTimer,
-    _client,
-    _generated_rows,
-    drop_database,
-    recreate_database,
-    setup_django,
-)
-from psycopg import sql
+import common
+from common import BenchError
+from courier_rows import grow_and_vacuum, grow_couriers
+
+if TYPE_CHECKING:
+    from django.http import HttpResponse
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/fengxian_bench_dash"
 SMALL = 2_000
 LARGE = 200_000
-WARMUP = 3
 RUNS = 15
 TARGET_RATIO = 3.0
 DASHBOARD = "/admin/dashboard/"
@@ -63,13 +55,7 @@ class Case:
     url: str
 
 
-@dataclass
-class Result:
-    case: Case
-    median_ms: float
-    min_ms: float
-    db_ms: float
-    queries: int
+Result = common.Result[Case]
 
 
 CASES = [
@@ -79,43 +65,16 @@ CASES = [
 ]
 
 
-def grow_couriers(rows: int, phone_prefix: str) -> float:
-    """Add generated couriers with COPY until there are `rows` (bench/admin_changelist.py's
-    generator; `phone_prefix` keeps each batch's phone numbers apart)."""
-    from django.db import connection, transaction
-
-    from couriers.models import Courier, Outlet
-
-    started = time.perf_counter()
-    missing = rows - Courier.objects.count()
-    if missing <= 0:
-        return 0.0
-    outlets = list(Outlet.objects.select_related("enterprise").order_by("id"))
-    columns = [f.column for f in Courier._meta.concrete_fields if not f.primary_key]
-    phone = columns.index("phone")
-    copy_sql = sql.SQL("COPY {} ({}) FROM STDIN").format(
-        sql.Identifier(Courier._meta.db_table), sql.SQL(", ").join(map(sql.Identifier, columns))
-    )
-    with transaction.atomic(), connection.cursor() as cursor, cursor.cursor.copy(copy_sql) as copy:
-        for row in _generated_rows(missing, columns, outlets):
-            row = list(row)
-            row[phone] = phone_prefix + row[phone][3:]
-            copy.write_row(row)
-    return time.perf_counter() - started
-
-
-def vacuum_analyze() -> None:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE")
-
-
-def _check(case: Case, response) -> None:
-    from couriers.models import Courier
-
+def _check_status(case: Case, response: HttpResponse) -> None:
     if response.status_code != 200:
         raise BenchError(f"{case.username} GET {case.url}: HTTP {response.status_code}")
+
+
+def _check(case: Case, response: HttpResponse) -> None:
+    """The status, and that the district's dashboard counts every courier in the table."""
+    from couriers.models import Courier
+
+    _check_status(case, response)
     if case.url == DASHBOARD and case.username == "district":
         found = re.search(
             r'figure-value">(\d+)</span><span class="figure-label">登记快递小哥',
@@ -126,70 +85,27 @@ def _check(case: Case, response) -> None:
             raise BenchError(f"dashboard shows {shown} couriers, not {Courier.objects.count()}")
 
 
-def _timed_get(client, case: Case, check: bool = False) -> tuple[float, QueryTimer]:
-    from django.db import connection
-
-    timer = QueryTimer()
-    with connection.execute_wrapper(timer):
-        started = time.perf_counter()
-        response = client.get(case.url)
-        elapsed = time.perf_counter() - started
-    if check:
-        _check(case, response)
-    elif response.status_code != 200:
-        raise BenchError(f"{case.username} GET {case.url}: HTTP {response.status_code}")
-    return elapsed * 1000, timer
-
-
 def measure(runs: int, show_queries: bool) -> list[Result]:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext, override_settings
-
-    clients = [_client(case.username) for case in CASES]
-    timings: list[list[float]] = [[] for _ in CASES]
-    db_times: list[list[float]] = [[] for _ in CASES]
-    counts = []
+    clients = [common.signed_in_client(case.username) for case in CASES]
     for case, client in zip(CASES, clients, strict=True):
-        _timed_get(client, case, check=True)
-    with override_settings(DEBUG=False):
-        for _ in range(WARMUP):
-            for case, client in zip(CASES, clients, strict=True):
-                _timed_get(client, case)
-        gc.collect()
-        for _ in range(runs):
-            for i, (case, client) in enumerate(zip(CASES, clients, strict=True)):
-                elapsed, timer = _timed_get(client, case)
-                timings[i].append(elapsed)
-                db_times[i].append(timer.seconds * 1000)
-        for case, client in zip(CASES, clients, strict=True):
-            with CaptureQueriesContext(connection) as captured:
-                _, timer = _timed_get(client, case)
-            counts.append(len(captured))
-            if show_queries:
-                print(f"  queries of {case.label}:")
-                for query, seconds in timer.queries:
-                    print(f"    {seconds * 1000:7.2f} ms  {' '.join(query.split())[:200]}")
-    return [
-        Result(case, statistics.median(t), min(t), statistics.median(d), n)
-        for case, t, d, n in zip(CASES, timings, db_times, counts, strict=True)
-    ]
+        _check(case, client.get(case.url))
+    return common.measure(
+        CASES,
+        clients,
+        runs,
+        check=_check_status,
+        label=lambda case: case.label,
+        show_queries=show_queries,
+        query_chars=200,
+    )
 
 
 def report(small: list[Result], large: list[Result], large_rows: int) -> None:
     big = f"{large_rows // 1000}k"
-    header = (
-        f"{'case':<26}{'2k median':>10}{'min':>7}{'db':>7}{'queries':>8}"
-        f"{big + ' median':>12}{'min':>7}{'db':>7}{'queries':>8}{'ratio':>8}"
-    )
-    print(header)
-    print("-" * len(header))
+    common.print_comparison(small, large, ("2k", big), lambda case: case.label, db_width=7)
     verdicts = []
     for a, b in zip(small, large, strict=True):
         ratio = b.median_ms / a.median_ms
-        print(
-            f"{a.case.label:<26}{a.median_ms:>10.1f}{a.min_ms:>7.1f}{a.db_ms:>7.1f}{a.queries:>8}"
-            f"{b.median_ms:>12.1f}{b.min_ms:>7.1f}{b.db_ms:>7.1f}{b.queries:>8}{ratio:>7.2f}x"
-        )
         verdicts.append(
             f"{a.case.label} {ratio:.2f}x {'meets' if ratio <= TARGET_RATIO else 'MISSES'}"
         )
@@ -200,51 +116,32 @@ def report(small: list[Result], large: list[Result], large_rows: int) -> None:
     print(f"target {big}/2k <= {TARGET_RATIO}x: " + "; ".join(verdicts))
 
 
-def run(args: argparse.Namespace) -> None:
-    from django.core.management import call_command
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=RUNS, help=f"timed runs per case ({RUNS})")
+    parser.add_argument("--large", type=int, default=LARGE, help=f"couriers at the end ({LARGE})")
+    parser.add_argument("--show-queries", action="store_true", help="print each query's time")
+    common.database_option(parser, DEFAULT_URL)
+    return parser.parse_args()
 
+
+def run(args: argparse.Namespace) -> None:
     from couriers.models import Courier
 
     started = time.perf_counter()
-    call_command("migrate", verbosity=0)
-    call_command("load_demo", stdout=io.StringIO())
+    common.migrate_and_load_demo()
     grow_couriers(SMALL, "196")
-    vacuum_analyze()
+    common.vacuum_analyze()
     print(
         f"setup (migrate, load_demo, grow to {Courier.objects.count():,} couriers): "
         f"{time.perf_counter() - started:.1f} s"
     )
     small = measure(args.runs, args.show_queries)
-    seconds = grow_couriers(args.large, "197")
-    vacuum_analyze()
-    print(f"grew to {args.large:,} couriers with COPY in {seconds:.1f} s (then VACUUM ANALYZE)")
+    grow_and_vacuum(args.large, "197")
     large = measure(args.runs, args.show_queries)
     print()
     report(small, large, args.large)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=RUNS, help=f"timed runs per case ({RUNS})")
-    parser.add_argument("--large", type=int, default=LARGE, help=f"couriers at the end ({LARGE})")
-    parser.add_argument("--show-queries", action="store_true", help="print each query's time")
-    args = parser.parse_args()
-    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
-    recreate_database(url)
-    try:
-        setup_django(url)
-        run(args)
-    except BenchError as error:
-        print(f"BROKEN: {error}", file=sys.stderr)
-        return 1
-    finally:
-        if "django" in sys.modules:
-            from django.db import connections
-
-            connections.close_all()
-        drop_database(url)
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(common.main(run, parse_args))

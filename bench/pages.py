@@ -7,9 +7,10 @@ What it measures
     generated ``SECRET_KEY``, hashed static files collected into a temporary folder,
     PostgreSQL with the demo district (``load_demo``), and
     ``CACHE_URL=redis://127.0.0.1:6379/14`` passed through for the cache (the database number
-    is flushed first). A second process drives it over loopback: ``wrk`` (8 connections, 2
-    threads; a Lua script bounds the number of requests and checks every status) or, without
-    wrk, a Python generator (processes with keep-alive ``http.client`` connections).
+    is flushed first). A second process drives it over loopback (bench/load_generators.py):
+    ``wrk`` (8 connections, 2 threads; a Lua script bounds the number of requests and checks
+    every status) or, without wrk, a Python generator (processes with keep-alive
+    ``http.client`` connections).
 
     For each page the trivial view (``/_bench/trivial``, mounted by ``BENCH_TRIVIAL_VIEW=1``)
     is measured immediately before and after it by the same generator, and the page's rps is
@@ -29,10 +30,11 @@ What it measures
 
     Each POST uses its own courier and session (made in the database before the run; the
     session is what the one-time-code step leaves behind) and its own X-Forwarded-For
-    address, as many couriers behind the proxy would: the app reads the last hop as the
-    client address. Every response must have the expected status (200; 302 for the POST);
-    others are counted as errors, reported, and make the script exit 1. A page that answers
-    404 (``/activities/`` before that feature lands) is reported as missing.
+    address, as many couriers behind the proxy would: the app reads it as the client address
+    from a trusted proxy (TRUSTED_PROXIES, loopback here). Every response must have the
+    expected status (200; 302 for the POST); others are counted as errors, reported, and make
+    the script exit 1. A page that answers 404 (``/activities/`` before that feature lands) is
+    reported as missing.
 
     After the load runs, each page is requested once more in-process through Django's test
     client, to report its queries per request, how many of them write, and whether it sets
@@ -42,7 +44,7 @@ What it measures
 How to run it (from the project folder, PostgreSQL and Redis running)
     .venv/bin/python bench/pages.py        # or: make bench
 
-    BENCH_PAGES_DATABASE_URL chooses the database (default
+    BENCH_PAGES_DATABASE_URL (or ``--database-url``) chooses the database (default
     postgres://postgres@127.0.0.1:5432/fengxian_bench_pages); it is dropped, re-created and
     dropped again at the end, so name a scratch database only. BENCH_CACHE_URL sets the
     cache passed through (flushed first). Options: ``--requests N`` per page (default 2000),
@@ -61,7 +63,6 @@ import argparse
 import datetime
 import http.client
 import json
-import multiprocessing
 import os
 import re
 import secrets
@@ -73,17 +74,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-from admin_changelist import BenchError, drop_database, recreate_database
+import common
+from common import PROJECT_DIR, BenchError, timed_request
+from load_generators import HOST, Measurement, Page, PythonGenerator, Wrk
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/fengxian_bench_pages"
 DEFAULT_CACHE_URL = "redis://127.0.0.1:6379/14"
 TRIVIAL = "/_bench/trivial"
-HOST = "127.0.0.1"
 WORKERS = 2
 WARMUP = 100
 PUBLIC_TARGET = 0.5
@@ -92,124 +92,6 @@ FORM_TARGET = 0.05
 POSITION = {"lat": "30.9205", "lng": "121.4612"}
 COURIER_PHONE_PREFIX = "199"  # a prefix demo data never draws
 ADMIN_LIST = "couriers/courier/"
-
-LUA_SCRIPT = r"""
--- One page under load: a bounded number of responses per thread, every status checked.
--- Requests come from BENCH_REQUESTS_FILE when set (one "cookie<TAB>address<TAB>body" line per
--- request, shared out between threads), else every request is the same.
--- wrk's own duration includes its -d sleep, so each thread notes wall-clock times from
--- /proc/uptime (10 ms resolution) at its first request and its last counted response, and
--- touches a file in BENCH_DONE_DIR then, so that the driver can end wrk's sleep with SIGINT.
-local threads = {}
-local next_id = 1
-
-local function uptime()
-  local f = io.open("/proc/uptime")
-  local value = f:read("*n")
-  f:close()
-  return value
-end
-
-function setup(thread)
-  thread:set("id", next_id)
-  next_id = next_id + 1
-  table.insert(threads, thread)
-end
-
-function init(args)
-  limit = tonumber(os.getenv("BENCH_LIMIT"))
-  expect = tonumber(os.getenv("BENCH_EXPECT"))
-  local nthreads = tonumber(os.getenv("BENCH_THREADS"))
-  method = os.getenv("BENCH_METHOD")
-  path = os.getenv("BENCH_PATH")
-  cookie = os.getenv("BENCH_COOKIE")
-  done_dir = os.getenv("BENCH_DONE_DIR")
-  responses, counted, unexpected, first_unexpected = 0, 0, 0, ""
-  started, finished = -1, -1
-  lines, cursor = {}, 1
-  local file = os.getenv("BENCH_REQUESTS_FILE")
-  if file and file ~= "" then
-    local i = 0
-    for line in io.lines(file) do
-      if i % nthreads == id - 1 then table.insert(lines, line) end
-      i = i + 1
-    end
-  end
-end
-
-function request()
-  if started < 0 then started = uptime() end
-  local headers = {}
-  if cookie and cookie ~= "" then headers["Cookie"] = cookie end
-  if #lines > 0 then
-    local line = lines[cursor]
-    cursor = cursor % #lines + 1
-    local c, address, body = line:match("^([^\t]*)\t([^\t]*)\t(.*)$")
-    headers["Cookie"] = c
-    headers["X-Forwarded-For"] = address
-    headers["Content-Type"] = "application/x-www-form-urlencoded"
-    return wrk.format(method, path, headers, body)
-  end
-  return wrk.format(method, path, headers)
-end
-
-function response(status, headers, body)
-  responses = responses + 1
-  if finished >= 0 then return end  -- in flight when the limit was reached: not counted
-  counted = counted + 1
-  if status ~= expect then
-    unexpected = unexpected + 1
-    if first_unexpected == "" then first_unexpected = tostring(status) end
-  end
-  if counted >= limit then
-    finished = uptime()
-    io.open(done_dir .. "/" .. id, "w"):close()
-    wrk.thread:stop()
-  end
-end
-
-function done(summary, latency, requests)
-  local first, last, total, unexpected_total, statuses = nil, 0, 0, 0, ""
-  local now = uptime()
-  for _, thread in ipairs(threads) do
-    local s, f = thread:get("started"), thread:get("finished")
-    if f < 0 then f = now end  -- stopped by the -d cap
-    if s >= 0 and (first == nil or s < first) then first = s end
-    if f > last then last = f end
-    total = total + thread:get("counted")
-    unexpected_total = unexpected_total + thread:get("unexpected")
-    local status = thread:get("first_unexpected")
-    if status ~= "" then statuses = statuses .. status .. " " end
-  end
-  local e = summary.errors
-  io.write(string.format(
-    'BENCH {"requests": %d, "seconds": %.3f, "p95_us": %d, "unexpected": %d, ' ..
-    '"socket_errors": %d, "statuses": "%s"}\n',
-    total, last - (first or last), latency:percentile(95), unexpected_total,
-    e.connect + e.read + e.write + e.timeout, statuses))
-end
-"""
-
-
-@dataclass
-class Page:
-    name: str
-    path: str
-    target: float | None
-    method: str = "GET"
-    expect: int = 200
-    cookie: str = ""
-    # POST only: one (cookie, address, body) per request.
-    bodies: list[tuple[str, str, str]] = field(default_factory=list)
-
-
-@dataclass
-class Measurement:
-    requests: int
-    rps: float
-    p95_ms: float
-    errors: int
-    detail: str = ""
 
 
 # --- the scratch database and the server ----------------------------------------------------
@@ -254,6 +136,8 @@ def production_env(url: str, static_root: Path, cache_url: str) -> dict[str, str
         PRIVATE_MEDIA_ROOT=str(static_root.parent / "private"),
         BENCH_TRIVIAL_VIEW="1",
         LOG_LEVEL="WARNING",
+        # The load generator on loopback stands in for nginx: its X-Forwarded-For is believed.
+        TRUSTED_PROXIES="127.0.0.1,::1",
     )
     return environment
 
@@ -353,14 +237,6 @@ def _form_token(html: str) -> str:
 # --- what to request ------------------------------------------------------------------------
 
 
-def setup_django(environment: dict[str, str]) -> None:
-    os.environ.update(environment)
-    sys.path.insert(0, str(PROJECT_DIR))
-    import django
-
-    django.setup()
-
-
 def make_courier_sessions(town_id: int, count: int) -> list[tuple[str, str, str]]:
     """`count` couriers not yet registered in the current campaign, each signed in on its own
     session (what the one-time-code step leaves): (session key, phone, name)."""
@@ -423,7 +299,7 @@ def admin_session(port: int, admin_path: str) -> str:
 def build_pages(port: int, pool_size: int) -> list[Page]:
     from django.conf import settings
 
-    from stations.checkin import point_token
+    from stations.checkin.flow import point_token
     from stations.models import CheckinPoint, Station
 
     station = Station.objects.active().order_by("pk").first()
@@ -472,167 +348,6 @@ def build_pages(port: int, pool_size: int) -> list[Page]:
     ]
 
 
-# --- load generators ------------------------------------------------------------------------
-
-
-class Wrk:
-    name = "wrk"
-
-    def __init__(self, connections: int, threads: int, max_seconds: int, workdir: Path):
-        self.connections, self.threads, self.max_seconds = connections, threads, max_seconds
-        self.script = workdir / "page.lua"
-        self.script.write_text(LUA_SCRIPT)
-        self.workdir = workdir
-
-    def run(self, port: int, page: Page, requests: int, offset: int = 0) -> Measurement:
-        bodies_file = ""
-        if page.bodies:
-            chosen = page.bodies[offset : offset + requests + self.connections]
-            if len(chosen) < requests + self.connections:
-                raise BenchError(f"{page.name}: only {len(chosen)} prepared submissions left")
-            path = self.workdir / "bodies.tsv"
-            path.write_text("".join("\t".join(b) + "\n" for b in chosen))
-            bodies_file = str(path)
-        done_dir = Path(tempfile.mkdtemp(dir=self.workdir))
-        environment = dict(
-            os.environ,
-            BENCH_DONE_DIR=str(done_dir),
-            BENCH_LIMIT=str(max(1, requests // self.threads)),
-            BENCH_EXPECT=str(page.expect),
-            BENCH_THREADS=str(self.threads),
-            BENCH_METHOD=page.method,
-            BENCH_PATH=page.path,
-            BENCH_COOKIE=page.cookie,
-            BENCH_REQUESTS_FILE=bodies_file,
-        )
-        command = ["wrk", f"-t{self.threads}", f"-c{self.connections}"]
-        command += [f"-d{self.max_seconds}s", "--timeout", "30s", "-s", str(self.script)]
-        command.append(f"http://{HOST}:{port}{page.path}")
-        process = subprocess.Popen(
-            command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
-        # wrk sleeps for its whole -d even when every thread has stopped; SIGINT ends that.
-        # (Again every half second: a signal that lands before wrk starts sleeping is lost.)
-        signalled = 0.0
-        while process.poll() is None:
-            finished = len(list(done_dir.iterdir())) >= self.threads
-            if finished and time.monotonic() - signalled > 0.5:
-                process.send_signal(signal.SIGINT)
-                signalled = time.monotonic()
-            time.sleep(0.02)
-        stdout, stderr = process.communicate()
-        shutil.rmtree(done_dir, ignore_errors=True)
-        line = next((x for x in stdout.splitlines() if x.startswith("BENCH ")), None)
-        if process.returncode != 0 or line is None:
-            raise BenchError(f"wrk failed: {stdout}{stderr}")
-        figures = json.loads(line[len("BENCH ") :])
-        seconds = figures["seconds"]
-        errors = figures["unexpected"] + figures["socket_errors"]
-        detail = ""
-        if errors:
-            detail = f"statuses {figures['statuses'].strip()}; socket {figures['socket_errors']}"
-        return Measurement(
-            figures["requests"],
-            figures["requests"] / seconds,
-            figures["p95_us"] / 1000,
-            errors,
-            detail,
-        )
-
-
-def _python_worker(
-    args: tuple[int, str, str, str, int, list[tuple[str, str, str]], int, float, float],
-) -> tuple[list[float], dict[int, int], int]:
-    port, method, path, cookie, _expect, jobs, count, start_at, max_seconds = args
-    while time.time() < start_at:  # start together
-        time.sleep(0.001)
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    socket_errors = 0
-    conn = None
-    deadline = start_at + max_seconds
-    for i in range(count):
-        if time.time() > deadline:
-            break
-        headers = {"Cookie": cookie} if cookie else {}
-        body = None
-        if jobs:
-            job_cookie, address, text = jobs[i]
-            headers.update(
-                {
-                    "Cookie": job_cookie,
-                    "X-Forwarded-For": address,
-                    "Content-Type": "application/x-www-form-urlencoded",
-                }
-            )
-            body = text.encode()
-        started = time.perf_counter()
-        try:
-            if conn is None:
-                conn = http.client.HTTPConnection(HOST, port, timeout=30)
-            conn.request(method, path, body=body, headers=headers)
-            response = conn.getresponse()
-            response.read()
-            if response.will_close:  # gunicorn's sync workers close after each response
-                conn.close()
-                conn = None
-        except OSError:
-            socket_errors += 1
-            conn = None
-            continue
-        latencies.append(time.perf_counter() - started)
-        statuses[response.status] = statuses.get(response.status, 0) + 1
-    if conn is not None:
-        conn.close()
-    return latencies, statuses, socket_errors
-
-
-class PythonGenerator:
-    name = "python"
-
-    def __init__(self, connections: int, max_seconds: int):
-        self.connections, self.max_seconds = connections, max_seconds
-        self.pool = multiprocessing.Pool(connections)
-
-    def run(self, port: int, page: Page, requests: int, offset: int = 0) -> Measurement:
-        share = max(1, requests // self.connections)
-        start_at = time.time() + 0.5
-        tasks = []
-        for n in range(self.connections):
-            jobs = []
-            if page.bodies:
-                first = offset + n * share
-                jobs = page.bodies[first : first + share]
-                if len(jobs) < share:
-                    raise BenchError(f"{page.name}: too few prepared submissions")
-            tasks.append(
-                (
-                    port,
-                    page.method,
-                    page.path,
-                    page.cookie,
-                    page.expect,
-                    jobs,
-                    share,
-                    start_at,
-                    self.max_seconds,
-                )
-            )
-        results = self.pool.map(_python_worker, tasks)
-        elapsed = time.time() - start_at
-        latencies = sorted(x for r in results for x in r[0])
-        statuses: dict[int, int] = {}
-        for _, counts, _ in results:
-            for status, n in counts.items():
-                statuses[status] = statuses.get(status, 0) + n
-        socket_errors = sum(r[2] for r in results)
-        unexpected = sum(n for status, n in statuses.items() if status != page.expect)
-        errors = unexpected + socket_errors
-        detail = f"statuses {statuses}; socket {socket_errors}" if errors else ""
-        p95 = latencies[int(len(latencies) * 0.95) - 1] * 1000 if latencies else 0.0
-        return Measurement(len(latencies), len(latencies) / elapsed, p95, errors, detail)
-
-
 # --- what makes a page slow -----------------------------------------------------------------
 
 
@@ -662,20 +377,10 @@ def profile(page: Page, offset: int) -> dict:
     client.get(page.path)
     timings, db_timings = [], []
     for _ in range(runs):
-        db_seconds = [0.0]
-
-        def timed(execute, sql, params, many, context, db_seconds=db_seconds):
-            started = time.perf_counter()
-            try:
-                return execute(sql, params, many, context)
-            finally:
-                db_seconds[0] += time.perf_counter() - started
-
-        with CaptureQueriesContext(connection) as captured, connection.execute_wrapper(timed):
-            started = time.perf_counter()
-            response = client.generic(page.method, page.path, **body)
-            timings.append(time.perf_counter() - started)
-        db_timings.append(db_seconds[0])
+        with CaptureQueriesContext(connection) as captured:
+            elapsed, timer, response = timed_request(client, page.path, page.method, **body)
+        timings.append(elapsed)
+        db_timings.append(timer.seconds * 1000)
     writes = sum(
         1 for q in captured.captured_queries if q["sql"].lstrip().split(" ", 1)[0] in WRITE_VERBS
     )
@@ -683,8 +388,8 @@ def profile(page: Page, offset: int) -> dict:
         "queries": len(captured),
         "writes": writes,
         "sets_cookies": sorted(response.cookies.keys()),
-        "inproc_ms": round(statistics.median(timings) * 1000, 1),
-        "db_ms": round(statistics.median(db_timings) * 1000, 1),
+        "inproc_ms": round(statistics.median(timings), 1),
+        "db_ms": round(statistics.median(db_timings), 1),
         "status": response.status_code,
     }
 
@@ -713,6 +418,7 @@ def parse_args() -> argparse.Namespace:
         default="wrk" if shutil.which("wrk") else "python",
         help="load generator (default: wrk when installed)",
     )
+    common.database_option(parser, DEFAULT_URL, "BENCH_PAGES_DATABASE_URL")
     return parser.parse_args()
 
 
@@ -720,7 +426,15 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def run(args: argparse.Namespace, url: str, workdir: Path) -> int:
+def run(args: argparse.Namespace) -> int:
+    workdir = Path(tempfile.mkdtemp(prefix="fengxian-bench-pages-"))
+    try:
+        return measure_pages(args, args.database_url, workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def measure_pages(args: argparse.Namespace, url: str, workdir: Path) -> int:
     cache_url = os.environ.get("BENCH_CACHE_URL", DEFAULT_CACHE_URL)
     environment = production_env(url, workdir / "static", cache_url)
     started = time.perf_counter()
@@ -728,7 +442,7 @@ def run(args: argparse.Namespace, url: str, workdir: Path) -> int:
     manage(development_env(url), "load_demo")
     manage(environment, "collectstatic", "--noinput")
     flush_cache(cache_url)
-    setup_django(environment)
+    common.setup_django(url, environment)
     log(f"setup (migrate, load_demo, collectstatic): {time.perf_counter() - started:.1f} s")
 
     port = free_port()
@@ -816,24 +530,6 @@ def run(args: argparse.Namespace, url: str, workdir: Path) -> int:
     return 1 if broken else 0
 
 
-def main() -> int:
-    args = parse_args()
-    url = os.environ.get("BENCH_PAGES_DATABASE_URL", DEFAULT_URL)
-    recreate_database(url)
-    workdir = Path(tempfile.mkdtemp(prefix="fengxian-bench-pages-"))
-    try:
-        return run(args, url, workdir)
-    except BenchError as error:
-        print(f"BROKEN: {error}", file=sys.stderr)
-        return 1
-    finally:
-        if "django" in sys.modules:
-            from django.db import connections
-
-            connections.close_all()
-        drop_database(url)
-        shutil.rmtree(workdir, ignore_errors=True)
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    # Django is set up by measure_pages, with the production settings the server runs with.
+    sys.exit(common.main(run, parse_args, setup=False))

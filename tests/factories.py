@@ -174,3 +174,16 @@ def stages(of_courier: Courier, *history: tuple[str, str]) -> Courier:
         pipeline.record_stage(of_courier, stage, datetime.date.fromisoformat(date))
     of_courier.refresh_from_db()
     return of_courier
+
+
+def photo(name: str = "photo.jpg"):
+    """A small real JPEG: every stored photo is decoded and re-encoded on save
+    (couriers.privacy.images), so a few fake bytes are refused."""
+    import io
+
+    from django.core.files.base import ContentFile
+    from PIL import Image
+
+    output = io.BytesIO()
+    Image.new("RGB", (8, 6), (180, 30, 30)).save(output, format="JPEG")
+    return ContentFile(output.getvalue(), name=name)

@@ -18,7 +18,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from couriers.models import Courier, Enterprise, ImportJob
+from couriers.models import Courier, Enterprise, ImportJob, Need
 from stations.checkin.flow import point_token
 from stations.models import Campaign, CheckIn, CheckinPoint
 from tests import factories
@@ -210,6 +210,87 @@ def test_a_staff_password_never_reaches_the_log(nanqiao):
             # Only stars: not even the hash (which would allow guessing offline).
             assert all(set(value) <= {"*"} or value in ("", "None") for value in password)
             assert not any("$" in value for value in password), password
+
+
+# --- numbers typed into free text -------------------------------------------------------------
+
+TYPED_PHONE = "13900001111"
+TYPED_ID = factories.id_number(seq=777)
+
+
+def test_numbers_typed_into_a_couriers_notes_are_masked_in_the_log(nanqiao, nanqiao_town):
+    courier = factories.courier(nanqiao_town, name="王小明", phone="13912345678")
+    notes = f"家属电话{TYPED_PHONE}，身份证 {TYPED_ID}"
+    response = staff_client(nanqiao).post(
+        COURIERS + f"{courier.pk}/change/",
+        factories.courier_admin_form(nanqiao_town, name="王小明", phone="13912345678", notes=notes),
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    [entry] = [e for e in entries_for(Courier) if e.action == LogEntry.Action.UPDATE]
+    assert entry.changes_dict["notes"] == [
+        "",
+        f"家属电话139****1111，身份证 310{'*' * 11}{TYPED_ID[-4:]}",
+    ]
+    assert_masked(entries_for(Courier))
+
+
+def test_numbers_typed_into_a_visits_answers_and_needs_are_masked_in_the_log(nanqiao, nanqiao_town):
+    from couriers.models import Visit
+
+    courier = factories.courier(nanqiao_town)
+    data = {
+        "courier": courier.pk,
+        "outlet": "",
+        "enterprise": "",
+        "date": timezone.localdate().isoformat(),
+        "town": "",
+        "policy_note": "",
+        "service_note": "",
+        "warmth_note": "",
+        "needs_answer": f"想换工作，联系 {TYPED_PHONE}",
+        "opinions_answer": f"证件号{TYPED_ID}办不了居住证",
+        "ideas_answer": "",
+        "needs-TOTAL_FORMS": 1,
+        "needs-INITIAL_FORMS": 0,
+        "needs-0-category": "housing",
+        # At the start of the text, so the entry's object name (its first 30 characters) has it.
+        "needs-0-description": f"{TYPED_ID}的居住证，回电{TYPED_PHONE}",
+        "needs-0-responsible": "南桥镇社区事务受理中心",
+        "needs-0-deadline": (timezone.localdate() + datetime.timedelta(days=10)).isoformat(),
+        "needs-0-status": "open",
+    }
+    response = staff_client(nanqiao).post(ADMIN + "couriers/visit/add/", data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    [visit_entry] = entries_for(Visit)
+    [need_entry] = entries_for(Need)
+    assert visit_entry.changes_dict["needs_answer"][1] == "想换工作，联系 139****1111"
+    assert "139****1111" in need_entry.changes_dict["description"][1]
+    assert need_entry.object_repr.startswith("住房居住：310")
+    # The records themselves keep what staff typed; only the log is masked.
+    assert Need.objects.get().description.startswith(TYPED_ID)
+    Need.objects.get().delete()
+    assert_masked(entries_for(Visit) + entries_for(Need))
+    # Django's own admin history names the need it added (its first 30 characters) too.
+    from django.contrib.admin.models import LogEntry as AdminEntry
+
+    [added] = AdminEntry.objects.all()
+    history = f"{added.object_repr} {added.change_message}"
+    assert "310" + "*" * 11 in history
+    assert not PHONE.search(history) and not ID_NUMBER.search(history), history
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["13900001111", "139 0000 1111", "139-0000-1111", "+86 13900001111", "8613900001111"],
+)
+def test_a_phone_typed_grouped_or_with_the_country_code_is_masked_in_the_log(
+    nanqiao, nanqiao_town, typed
+):
+    need = factories.need(factories.visit(nanqiao, factories.courier(nanqiao_town)))
+    need.description = f"回电{typed}。"
+    need.save()
+    [entry] = [e for e in entries_for(Need) if e.action == LogEntry.Action.UPDATE]
+    assert entry.changes_dict["description"][1] == "回电139****1111。"
 
 
 # --- imports ----------------------------------------------------------------------------------
