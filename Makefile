@@ -49,6 +49,7 @@ bench: $(VENV)/.dev
 	$(BIN)/python bench/import_survey.py
 	$(BIN)/python bench/pages.py
 	$(BIN)/python bench/redemption.py
+	$(BIN)/python bench/upload_memory.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles

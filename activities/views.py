@@ -7,20 +7,21 @@ import datetime
 from django import forms
 from django.contrib import messages
 from django.db.models import Sum
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from activities.claims import ClaimRefused, claim, withdraw
 from activities.models import Claim, PhotoReport, PointsEntry, VolunteerPost
-from activities.photos import clean_photo, image_view
 from activities.programmes import signups
 from activities.rewards import redeeming
 from activities.rewards.views import open_vouchers_with_qr
 from couriers import identity
 from couriers.models import Town
+from couriers.privacy.images import image_view
 from couriers.privacy.masking import mask_name
+from couriers.scoping import staff_object_or_404
 from fengxian.public_cache import public_page
 from stations.models import CheckIn, SixI
 
@@ -154,22 +155,15 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
 
 
 class PhotoReportForm(forms.ModelForm):
-    photo = forms.FileField(
-        label="照片",
-        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
-    )
-
     class Meta:
         model = PhotoReport
-        fields = ["category", "description", "address", "town", "latitude", "longitude"]
+        # The photo's form field cleans the upload (couriers.privacy.images.PhotoField).
+        fields = ["category", "description", "address", "town", "latitude", "longitude", "photo"]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),
             "latitude": forms.HiddenInput,
             "longitude": forms.HiddenInput,
         }
-
-    def clean_photo(self):
-        return clean_photo(self.cleaned_data["photo"])
 
 
 @identity.courier_required
@@ -181,7 +175,6 @@ def report_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         report = form.save(commit=False)
         report.courier = courier
-        report.photo = form.cleaned_data["photo"]
         report.save()
         messages.success(request, "报告已提交，工作人员会尽快受理，进度见下方“我的拍贤城报告”。")
         return redirect("me")
@@ -193,12 +186,8 @@ def report_photo(request: HttpRequest, pk: int) -> HttpResponse:
     """A report's photo, only for its reporter and for staff of its town."""
     report = get_object_or_404(PhotoReport, pk=pk)
     courier = identity.current_courier(request)
-    is_reporter = courier is not None and courier.pk == report.courier_id
-    is_staff = request.user.has_perm("activities.view_photoreport") and (
-        PhotoReport.objects.for_user(request.user).filter(pk=pk).exists()
-    )
-    if not (is_reporter or is_staff):
-        raise Http404
+    if courier is None or courier.pk != report.courier_id:
+        staff_object_or_404(request.user, PhotoReport.objects.all(), pk=pk)
     response = FileResponse(report.photo.open("rb"), content_type="image/jpeg")
     response["Cache-Control"] = "private, max-age=3600"
     return response

@@ -30,10 +30,11 @@ What it measures
 
     Each POST uses its own courier and session (made in the database before the run; the
     session is what the one-time-code step leaves behind) and its own X-Forwarded-For
-    address, as many couriers behind the proxy would: the app reads the last hop as the
-    client address. Every response must have the expected status (200; 302 for the POST);
-    others are counted as errors, reported, and make the script exit 1. A page that answers
-    404 (``/activities/`` before that feature lands) is reported as missing.
+    address, as many couriers behind the proxy would: the app reads it as the client address
+    from a trusted proxy (TRUSTED_PROXIES, loopback here). Every response must have the
+    expected status (200; 302 for the POST); others are counted as errors, reported, and make
+    the script exit 1. A page that answers 404 (``/activities/`` before that feature lands) is
+    reported as missing.
 
     After the load runs, each page is requested once more in-process through Django's test
     client, to report its queries per request, how many of them write, and whether it sets
@@ -135,6 +136,8 @@ def production_env(url: str, static_root: Path, cache_url: str) -> dict[str, str
         PRIVATE_MEDIA_ROOT=str(static_root.parent / "private"),
         BENCH_TRIVIAL_VIEW="1",
         LOG_LEVEL="WARNING",
+        # The load generator on loopback stands in for nginx: its X-Forwarded-For is believed.
+        TRUSTED_PROXIES="127.0.0.1,::1",
     )
     return environment
 

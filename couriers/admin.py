@@ -9,7 +9,6 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -34,6 +33,7 @@ from couriers.models import (
 )
 from couriers.privacy import audit
 from couriers.privacy.masking import mask_phone
+from couriers.scoping import staff_object_or_404
 from couriers.validators import normalize_id_number, normalize_phone
 
 
@@ -241,7 +241,7 @@ class CourierAdmin(VisitLinksMixin, SheetImportMixin, ExportMixin, TownScopedAdm
         """A courier's full ID number, for staff allowed to see it; every look is logged."""
         if not request.user.has_perm("couriers.view_full_id_number"):
             raise PermissionDenied
-        courier = get_object_or_404(self.get_queryset(request), pk=pk)
+        courier = staff_object_or_404(request.user, self.get_queryset(request), pk=pk)
         audit.log_access(request, courier, "身份证号码")
         context = {
             **self.admin_site.each_context(request),

@@ -7,29 +7,28 @@
 - foreign-key and many-to-many choices, including autocomplete (Django's autocomplete view asks
   the target model's admin for its queryset, and the form field rejects ids outside the scope);
 - related-object list filters: they list only the user's objects;
-- saving: a record can only be saved into a town the user may see.
+- saving: a record can only be saved into a town the user may see;
+- duplicates: a phone, ID number or other unique value already held by a record outside the
+  user's town gets one message that neither confirms the record nor names its owner.
 """
 
 from __future__ import annotations
 
 import json
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import get_fields_from_path
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import IntegrityError, connections
+from django.db.models import UniqueConstraint
 from django.http import Http404, HttpResponseRedirect
 from django.utils.functional import cached_property
 
-from couriers.scoping import is_town_scoped
-
-
-def scoped(queryset, user):
-    """`queryset` limited to `user`'s towns when its model belongs to a town."""
-    if is_town_scoped(queryset.model):
-        return queryset.for_user(user)
-    return queryset
+from couriers.privacy.admin import PersonalDataAdmin
+from couriers.privacy.sensitive import SENSITIVE_FIELDS
+from couriers.scoping import is_town_scoped, scoped
 
 
 class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
@@ -50,6 +49,79 @@ class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
         if ordering:
             related = related.order_by(*ordering)
         return [(obj.pk, str(obj)) for obj in related]
+
+
+OUT_OF_SCOPE_DUPLICATE = "无法保存：该{label}不能在本街镇登记，请联系区级管理员。"
+
+
+def unique_rules(model) -> list[tuple[tuple[str, ...], object, str]]:
+    """Every uniqueness rule on a model's own fields: (fields, condition, custom message)."""
+    rules = [((f.name,), None, "") for f in model._meta.concrete_fields if f.unique]
+    rules += [(tuple(fields), None, "") for fields in model._meta.unique_together]
+    for constraint in model._meta.constraints:
+        if isinstance(constraint, UniqueConstraint) and constraint.fields:
+            message = str(constraint.get_violation_error_message())
+            rules.append((tuple(constraint.fields), constraint.condition, message))
+    return rules
+
+
+class OutOfScopeDuplicates(forms.ModelForm):
+    """Mixed into the admin's forms of town-owned models (TownScopedAdmin.get_form): when a
+    duplicate is another town's record, Django's message ("该手机号码已登记。", "具有此企业名称的
+    加盟企业已存在。") would confirm that it exists; it is replaced by one that says only that
+    the record cannot be saved here. A duplicate within the user's own scope keeps its message.
+    """
+
+    scope_user = None
+
+    def _post_clean(self):
+        super()._post_clean()
+        model = type(self.instance)
+        for fields, condition, message in unique_rules(model):
+            # Django words a duplicate either way, depending on the rule and its message.
+            said = {message, *ValidationError(self.instance.unique_error_message(model, fields))}
+            keys = [*fields, forms.forms.NON_FIELD_ERRORS]
+            if self._duplicate_errors(keys, said) and self._clash_is_out_of_scope(
+                fields, condition
+            ):
+                self._duplicate_errors(keys, said, drop=True)
+                self._say_out_of_scope(fields)
+
+    def _duplicate_errors(self, keys, said: set[str], drop: bool = False) -> bool:
+        found = False
+        for key in keys:
+            if key not in self._errors:
+                continue
+            errors = self._errors[key]
+            kept = [e for e in errors.as_data() if not said & set(e.messages)]
+            found |= len(kept) < len(errors)
+            if drop:
+                errors.data = kept
+                if not kept:
+                    del self._errors[key]
+        return found
+
+    def _clash_is_out_of_scope(self, fields, condition) -> bool:
+        model, opts = type(self.instance), self.instance._meta
+        values = {
+            opts.get_field(f).attname: getattr(self.instance, opts.get_field(f).attname)
+            for f in fields
+        }
+        others = model._default_manager.filter(**values)
+        if condition is not None:
+            others = others.filter(condition)
+        if self.instance.pk is not None:
+            others = others.exclude(pk=self.instance.pk)
+        return others.exists() and not scoped(others, self.scope_user).exists()
+
+    def _say_out_of_scope(self, fields) -> None:
+        if len(fields) == 1:
+            field = self.instance._meta.get_field(fields[0])
+            label = "号码" if field.name in SENSITIVE_FIELDS else field.verbose_name
+        else:
+            label = "记录"
+        target = fields[0] if len(fields) == 1 and fields[0] in self.fields else None
+        self.add_error(target, OUT_OF_SCOPE_DUPLICATE.format(label=label))
 
 
 class EstimatedCountPaginator(Paginator):
@@ -102,8 +174,9 @@ class EstimatedCountPaginator(Paginator):
         return self._get_page(rows, number, self)
 
 
-class TownScopedAdmin(admin.ModelAdmin):
-    """Base admin for every model that declares `town_lookup`."""
+class TownScopedAdmin(PersonalDataAdmin):
+    """Base admin for every model that declares `town_lookup` (with the personal-data guards
+    that every registered admin has)."""
 
     # No COUNT(*) over large tables: no "N total" figure, no per-filter facet counts.
     show_full_result_count = False
@@ -143,6 +216,10 @@ class TownScopedAdmin(admin.ModelAdmin):
                     item = (item, ScopedRelatedFieldListFilter)
             filters.append(item)
         return filters
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        return type(form.__name__, (OutOfScopeDuplicates, form), {"scope_user": request.user})
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:

@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 from django.contrib.auth.signals import user_logged_in
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, pre_save
 
 
 class CouriersConfig(AppConfig):
@@ -13,6 +13,13 @@ class CouriersConfig(AppConfig):
         from couriers.security.staff_sessions import note_login
 
         user_logged_in.connect(note_login, dispatch_uid="couriers.staff_idle_clock")
+        from auditlog.models import LogEntry
+        from django.contrib.admin.models import LogEntry as AdminEntry
+
+        from couriers.privacy.audit import mask_admin_entry, mask_entry
+
+        pre_save.connect(mask_entry, sender=LogEntry, dispatch_uid="couriers.audit_mask_numbers")
+        pre_save.connect(mask_admin_entry, sender=AdminEntry, dispatch_uid="couriers.admin_mask")
 
 
 def _sync_role_groups(sender, **kwargs) -> None:

@@ -20,6 +20,8 @@ def sign_in(request: HttpRequest, courier: Courier) -> None:
     if request.session.get(SESSION_KEY) != courier.pk:
         request.session.cycle_key()  # a new session id on sign-in (no session fixation)
         request.session[SESSION_KEY] = courier.pk
+        # The usual length, even if the session was cut short for an unverified check-in.
+        request.session.set_expiry(None)
     request._courier = courier
 
 

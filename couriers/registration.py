@@ -1,13 +1,16 @@
 """Registering a courier who identifies themselves on the web (check-in, sign-in).
 
 The courier is matched to the registry by phone: one imported from a survey is updated, never
-duplicated; a new one is created. Blank answers never erase what the registry holds.
+duplicated; a new one is created. Blank answers never erase what the registry holds, and the
+political status of a courier with a party-stage history follows the history, not the answer
+(`couriers.casework.pipeline.answered_status`).
 """
 
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
+from couriers.casework import pipeline
 from couriers.models import Brand, Courier, Outlet, Town
 
 # The fields a courier's own answers can change.
@@ -61,7 +64,7 @@ def find_or_register(
         ):
             courier.brand, courier.enterprise, courier.outlet = brand, None, None
         if political_status:
-            courier.political_status = political_status
+            courier.political_status = pipeline.answered_status(courier, political_status)
             if courier.is_mobile_party_member and not courier.is_party_member:
                 courier.is_mobile_party_member = False
         if workplace and outlet is None:

@@ -23,16 +23,16 @@ keepalive = 2
 worker_tmp_dir = "/dev/shm"
 
 # Trust X-Forwarded-Proto only from the local proxy (Django reads it via
-# SECURE_PROXY_SSL_HEADER; the app reads the client address from X-Forwarded-For itself).
+# SECURE_PROXY_SSL_HEADER; the app reads the client address from X-Forwarded-For itself, and
+# only when the connection comes from TRUSTED_PROXIES).
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
 # Access log to standard output (the journal). Empty GUNICORN_ACCESSLOG turns it off.
-# The client is the proxy's X-Forwarded-For; the URL is logged without its query string,
-# which can carry a courier's position (/stations/?lat=…&lng=…). %(M)s: request time in ms.
+# The client is the proxy's X-Forwarded-For; the URL is logged without its query string and
+# the referer not at all: they carry couriers' positions (/stations/?lat=…&lng=…) and phone
+# numbers (admin searches, ?q=139…). %(M)s: request time in ms.
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None
-access_log_format = (
-    '%({x-forwarded-for}i)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%({referer}i)s" "%(a)s"'
-)
+access_log_format = '%({x-forwarded-for}i)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 proc_name = "fengxian"

@@ -6,6 +6,7 @@ project folder and DEBUG on. With DEBUG off the app refuses to start without a r
 SECRET_KEY and ALLOWED_HOSTS instead of falling back silently.
 """
 
+import ipaddress
 from pathlib import Path
 
 import environ
@@ -38,7 +39,7 @@ if not DEBUG:
         )
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "fengxian.apps.PortalAdminConfig",  # django.contrib.admin with the portal's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -141,6 +142,8 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "couriers.security.ratelimit.client_address"
+# Should the callable above ever go, axes would still not believe X-Forwarded-For.
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 AXES_VERBOSE = False
 
@@ -179,6 +182,17 @@ STORAGES = {
 
 # --- Security (production behind an HTTPS proxy) --------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Our own proxies (addresses or networks, comma-separated; the shipped nginx on this machine is
+# 127.0.0.1,::1): only their X-Forwarded-For is believed when telling who the client is (rate
+# limits, login lock-outs, the audit log). Default none: the connecting address is the client.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES 中的 {_proxy!r} 不是地址或网段（如 127.0.0.1、10.0.0.0/8）。"
+        ) from None
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
@@ -232,8 +246,30 @@ PERMISSIONS_POLICY = "geolocation=(self), camera=(), microphone=(), payment=(), 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Every handler masks phone and ID numbers in what it writes (couriers/privacy/log_masking.py).
+    "filters": {"mask_numbers": {"()": "couriers.privacy.log_masking.MaskNumbers"}},
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["mask_numbers"]},
+        # runserver's request lines (development), which carry query strings.
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["mask_numbers"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # Django's loggers write through these handlers instead of its own unmasked ones.
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO"},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
 }
 
 # --- django-import-export -------------------------------------------------------------------
@@ -247,6 +283,16 @@ SHEET_IMPORT_MAX_ROWS = env.int("SHEET_IMPORT_MAX_ROWS", default=200_000)
 SHEET_IMPORT_INLINE_MAX_ROWS = env.int("SHEET_IMPORT_INLINE_MAX_ROWS", default=3_000)
 SHEET_IMPORT_MAX_BYTES = 50 * 1024 * 1024
 SHEET_IMPORT_MAX_UNCOMPRESSED_BYTES = 300 * 1024 * 1024
+# What reading one .xlsx may hold in memory, measured before it is unpacked
+# (couriers/imports/xlsx_check.py): cells of its grid, columns, and text (shared strings and
+# each use of one, inline text). Reading a file within them holds about 75 bytes a cell plus
+# its text, at most about 400 MB; bench/upload_memory.py measures it.
+SHEET_IMPORT_MAX_CELLS = 5_000_000
+SHEET_IMPORT_MAX_COLUMNS = 100
+SHEET_IMPORT_MAX_TEXT_BYTES = 100 * 1024 * 1024
+# Unconfirmed previews (and their uploaded files) are deleted after this many hours
+# (manage.py cleanup_imports, couriers/imports/cleanup.py).
+IMPORT_PREVIEW_RETENTION_HOURS = env.int("IMPORT_PREVIEW_RETENTION_HOURS", default=24)
 
 # --- Background tasks (django-tasks) --------------------------------------------------------
 # Development runs tasks inline; production stores them in the database for

@@ -240,6 +240,8 @@ class StationListImporter(SheetImporter):
             "is_demonstration": values.get("is_demonstration", False),
         }
         station = self.stations.get((town.pk, values["name"]))
+        if not self.check_editable(record, station, report, "name"):
+            return None
         if station is None:
             plan.new.append((Station(name=values["name"], **fields), services, ranges))
             return "new"

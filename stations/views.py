@@ -17,13 +17,13 @@ from django.views.decorators.http import require_POST
 
 from couriers import identity
 from couriers.models import Town
+from couriers.scoping import staff_object_or_404
 from fengxian.public_cache import public_page, same_origin_post
 from stations import devices, geo, hours
-from stations.models import Service, Station, StationVisit, StatusReport
+from stations.models import Service, Station, StatusReport
 from stations.posters import render_poster
 from stations.reports import TooManyReports, submit_report
-
-VISIT_DEDUP = datetime.timedelta(minutes=30)
+from stations.visits import record_visit
 
 
 def _plausible_id(value: str) -> bool:
@@ -219,7 +219,13 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "请选择要报告的情况。")
         return redirect("stations:detail", pk=pk)
     try:
-        submit_report(station, kind, devices.device_hash(request), devices.address_hash(request))
+        submit_report(
+            station,
+            kind,
+            devices.device_hash(request),
+            devices.address_hash(request),
+            device_known=devices.is_known(request),
+        )
     except TooManyReports as refused:
         response = render(
             request,
@@ -233,30 +239,27 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def scan(request: HttpRequest, pk: int) -> HttpResponse:
-    """The poster's QR code lands here: count a visit (once per device per half hour)."""
+    """The poster's QR code lands here: count a visit (see stations/visits.py)."""
     station = get_object_or_404(Station.objects.active(), pk=pk)
-    device = devices.device_hash(request)
-    now = timezone.now()
-    seen = StationVisit.objects.filter(
-        station=station, device=device, visited_at__gte=now - VISIT_DEDUP
-    ).exists()
-    if not seen:
-        StationVisit.objects.create(
-            station=station,
-            device=device,
-            visited_at=now,
-            courier=identity.current_courier(request),
-        )
+    visit = record_visit(
+        station,
+        device=devices.device_hash(request),
+        device_known=devices.is_known(request),
+        address=devices.address_hash(request),
+        courier=identity.current_courier(request),
+    )
+    if visit is not None:
         messages.success(request, f"欢迎来到{station.name}，歇歇脚吧！")
     return devices.remember_device(request, redirect("stations:detail", pk=pk))
 
 
 def poster(request: HttpRequest, pk: int) -> HttpResponse:
-    """An A4 poster to print and hang at the station; its QR code opens `scan`."""
+    """An A4 poster to print and hang at the station; its QR code opens `scan`. Staff may
+    print one before the station opens, for a station of their own town."""
     stations = Station.objects.select_related("town")
-    if not request.user.is_staff:  # staff may print a poster before the station opens
-        stations = stations.active()
-    station = get_object_or_404(stations, pk=pk)
+    station = stations.active().filter(pk=pk).first()
+    if station is None:
+        station = staff_object_or_404(request.user, stations, pk=pk)
     return render_poster(
         request,
         title="骑乐融融",

@@ -210,3 +210,16 @@ def give_points(to_courier: Courier, amount: int):
     from activities import points
 
     return points.adjust(to_courier, amount, "测试发放积分", None)
+
+
+def photo(name: str = "photo.jpg"):
+    """A small real JPEG: every stored photo is decoded and re-encoded on save
+    (couriers.privacy.images), so a few fake bytes are refused."""
+    import io
+
+    from django.core.files.base import ContentFile
+    from PIL import Image
+
+    output = io.BytesIO()
+    Image.new("RGB", (8, 6), (180, 30, 30)).save(output, format="JPEG")
+    return ContentFile(output.getvalue(), name=name)

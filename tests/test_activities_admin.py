@@ -41,7 +41,6 @@ def make_post(town, title: str, **fields) -> VolunteerPost:
 
 
 def make_report(courier, **fields) -> PhotoReport:
-    from django.core.files.base import ContentFile
 
     fields.setdefault("category", PhotoReport.Category.CITY)
     fields.setdefault("description", "垃圾堆放")
@@ -49,7 +48,7 @@ def make_report(courier, **fields) -> PhotoReport:
     return PhotoReport.objects.create(
         courier=courier,
         town=courier.work_town,
-        photo=ContentFile(b"\xff\xd8\xff\xd9", name="x.jpg"),
+        photo=factories.photo("x.jpg"),
         **fields,
     )
 

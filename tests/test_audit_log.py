@@ -6,6 +6,7 @@ exporting full ID numbers are logged; couriers' own check-ins are not."""
 from __future__ import annotations
 
 import datetime
+import io
 import json
 import re
 
@@ -13,10 +14,11 @@ import pytest
 from auditlog.models import LogEntry
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from couriers.models import Courier, Enterprise, ImportJob
+from couriers.models import Courier, Enterprise, ImportJob, Need
 from stations.checkin.flow import point_token
 from stations.models import Campaign, CheckIn, CheckinPoint
 from tests import factories
@@ -210,6 +212,87 @@ def test_a_staff_password_never_reaches_the_log(nanqiao):
             assert not any("$" in value for value in password), password
 
 
+# --- numbers typed into free text -------------------------------------------------------------
+
+TYPED_PHONE = "13900001111"
+TYPED_ID = factories.id_number(seq=777)
+
+
+def test_numbers_typed_into_a_couriers_notes_are_masked_in_the_log(nanqiao, nanqiao_town):
+    courier = factories.courier(nanqiao_town, name="王小明", phone="13912345678")
+    notes = f"家属电话{TYPED_PHONE}，身份证 {TYPED_ID}"
+    response = staff_client(nanqiao).post(
+        COURIERS + f"{courier.pk}/change/",
+        factories.courier_admin_form(nanqiao_town, name="王小明", phone="13912345678", notes=notes),
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    [entry] = [e for e in entries_for(Courier) if e.action == LogEntry.Action.UPDATE]
+    assert entry.changes_dict["notes"] == [
+        "",
+        f"家属电话139****1111，身份证 310{'*' * 11}{TYPED_ID[-4:]}",
+    ]
+    assert_masked(entries_for(Courier))
+
+
+def test_numbers_typed_into_a_visits_answers_and_needs_are_masked_in_the_log(nanqiao, nanqiao_town):
+    from couriers.models import Visit
+
+    courier = factories.courier(nanqiao_town)
+    data = {
+        "courier": courier.pk,
+        "outlet": "",
+        "enterprise": "",
+        "date": timezone.localdate().isoformat(),
+        "town": "",
+        "policy_note": "",
+        "service_note": "",
+        "warmth_note": "",
+        "needs_answer": f"想换工作，联系 {TYPED_PHONE}",
+        "opinions_answer": f"证件号{TYPED_ID}办不了居住证",
+        "ideas_answer": "",
+        "needs-TOTAL_FORMS": 1,
+        "needs-INITIAL_FORMS": 0,
+        "needs-0-category": "housing",
+        # At the start of the text, so the entry's object name (its first 30 characters) has it.
+        "needs-0-description": f"{TYPED_ID}的居住证，回电{TYPED_PHONE}",
+        "needs-0-responsible": "南桥镇社区事务受理中心",
+        "needs-0-deadline": (timezone.localdate() + datetime.timedelta(days=10)).isoformat(),
+        "needs-0-status": "open",
+    }
+    response = staff_client(nanqiao).post(ADMIN + "couriers/visit/add/", data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    [visit_entry] = entries_for(Visit)
+    [need_entry] = entries_for(Need)
+    assert visit_entry.changes_dict["needs_answer"][1] == "想换工作，联系 139****1111"
+    assert "139****1111" in need_entry.changes_dict["description"][1]
+    assert need_entry.object_repr.startswith("住房居住：310")
+    # The records themselves keep what staff typed; only the log is masked.
+    assert Need.objects.get().description.startswith(TYPED_ID)
+    Need.objects.get().delete()
+    assert_masked(entries_for(Visit) + entries_for(Need))
+    # Django's own admin history names the need it added (its first 30 characters) too.
+    from django.contrib.admin.models import LogEntry as AdminEntry
+
+    [added] = AdminEntry.objects.all()
+    history = f"{added.object_repr} {added.change_message}"
+    assert "310" + "*" * 11 in history
+    assert not PHONE.search(history) and not ID_NUMBER.search(history), history
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["13900001111", "139 0000 1111", "139-0000-1111", "+86 13900001111", "8613900001111"],
+)
+def test_a_phone_typed_grouped_or_with_the_country_code_is_masked_in_the_log(
+    nanqiao, nanqiao_town, typed
+):
+    need = factories.need(factories.visit(nanqiao, factories.courier(nanqiao_town)))
+    need.description = f"回电{typed}。"
+    need.save()
+    [entry] = [e for e in entries_for(Need) if e.action == LogEntry.Action.UPDATE]
+    assert entry.changes_dict["description"][1] == "回电139****1111。"
+
+
 # --- imports ----------------------------------------------------------------------------------
 
 SURVEY = [
@@ -257,6 +340,41 @@ def test_a_second_import_that_updates_leaves_its_own_entry(nanqiao):
     assert second.changes_dict["导入文件"][1] == "second.csv"
     assert second.changes_dict["更新"][1] == "1" and second.changes_dict["新增"][1] == "0"
     assert_masked(LogEntry.objects.all())
+
+
+def import_entries() -> list[LogEntry]:
+    """The import entries, whatever they are attached to (the job, or the imported model)."""
+    return [e for e in LogEntry.objects.order_by("id") if "导入文件" in (e.changes_dict or {})]
+
+
+def test_an_import_through_the_admin_leaves_exactly_one_import_entry(nanqiao):
+    client = staff_client(nanqiao)
+    upload(client, xlsx(SURVEY), "南桥排摸2025.xlsx", url=COURIERS + "import/")
+    client.post(COURIERS + f"import/{ImportJob.objects.get().pk}/")
+    [entry] = import_entries()
+    assert entry.actor == nanqiao and entry.changes_dict["新增"][1] == "3"
+
+
+def test_an_import_from_the_command_line_leaves_exactly_one_import_entry(district, tmp_path):
+    path = tmp_path / "区级排摸.xlsx"
+    path.write_bytes(xlsx(SURVEY))
+    call_command("import_survey", str(path), "--as-user", "district", stdout=io.StringIO())
+    assert Courier.objects.count() == 3
+    [entry] = import_entries()
+    assert entry.actor == district
+    changes = entry.changes_dict
+    assert changes["导入文件"][1] == "区级排摸.xlsx"
+    assert (changes["新增"][1], changes["更新"][1], changes["无变化"][1]) == ("3", "0", "0")
+    assert_masked([entry])
+
+    # Without --as-user (the whole district, no actor) the import is recorded all the same;
+    # a dry run and an import that changes nothing write no entry.
+    call_command("import_survey", str(path), "--dry-run", stdout=io.StringIO())
+    call_command("import_survey", str(path), stdout=io.StringIO())
+    path.write_bytes(xlsx([SURVEY[0], ["赵六", "13800000009", "", "南桥镇", "本科"]]))
+    call_command("import_survey", str(path), stdout=io.StringIO())
+    _, second = import_entries()
+    assert second.actor is None and second.changes_dict["新增"][1] == "1"
 
 
 # --- looking at personal data -----------------------------------------------------------------

@@ -11,7 +11,6 @@ import re
 from collections import Counter
 
 import pytest
-from django.core.files.base import ContentFile
 from django.utils import timezone
 from openpyxl import load_workbook
 
@@ -134,7 +133,7 @@ def _add_town_data(town, district, n: int, start: int) -> None:
             category="city",
             description="垃圾",
             address="某路",
-            photo=ContentFile(b"\xff\xd8\xff\xd9", name="x.jpg"),
+            photo=factories.photo("x.jpg"),
             status=[PhotoReport.Status.SUBMITTED, PhotoReport.Status.ACCEPTED, "rejected"][i],
         )
     # Activities with sign-ups (confirmed, waiting, cancelled) and attendance; a partnership.

@@ -90,9 +90,10 @@ def test_the_same_username_from_another_address_can_log_in(staff):
     assert logged_in(response)
 
 
-def test_the_address_behind_the_proxy_is_the_last_forwarded_hop(staff):
-    # All requests come from the proxy (one REMOTE_ADDR); the client is the last hop.
+def test_the_address_behind_the_proxy_is_the_last_forwarded_hop(staff, settings):
+    # All requests come from our proxy (one REMOTE_ADDR); the client is the last hop.
     proxy = "127.0.0.1"
+    settings.TRUSTED_PROXIES = [proxy]
     fail(staff.username, 5, proxy, HTTP_X_FORWARDED_FOR=f"1.1.1.1, {OFFICE}")
     _client, locked = log_in(staff.username, PASSWORD, proxy, HTTP_X_FORWARDED_FOR=OFFICE)
     assert_locked_out(locked)

@@ -11,7 +11,6 @@ import pytest
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.models import LogEntry as AdminLogEntry
-from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -138,7 +137,7 @@ def world(nanqiao_town, xidu_town, district):
             category=PhotoReport.Category.CITY,
             description="路边垃圾堆放",
             address="南桥镇某路口",
-            photo=ContentFile(b"\xff\xd8\xff\xe0fake", name="r.jpg"),
+            photo=factories.photo("r.jpg"),
             status=PhotoReport.Status.RESOLVED,
             reply="已清理",
             is_published=True,
@@ -273,7 +272,7 @@ def test_a_phone_typed_into_a_published_report_is_not_published(world):
         category=PhotoReport.Category.FACILITY,
         description=f"井盖松动，有事联系我 {COURIER_PHONE}",
         address="南桥镇某小区门口",
-        photo=ContentFile(b"\xff\xd8\xff\xe0fake", name="r2.jpg"),
+        photo=factories.photo("r2.jpg"),
         status=PhotoReport.Status.RESOLVED,
         reply="已修复",
         is_published=True,

@@ -9,8 +9,11 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from couriers.casework import pipeline
-from couriers.models import Courier, PartyStage, PipelineStage
+from couriers.models import Courier, PartyStage, PipelineStage, StatusCheck
+from stations.models import Campaign, CheckIn, CheckinPoint
 from tests import factories
+from tests import test_checkin as checkin
+from tests.concurrency import at_once, needs_postgresql
 
 pytestmark = pytest.mark.django_db
 
@@ -338,3 +341,139 @@ def test_a_worklist_shows_what_staff_need_to_act_on(district_client, people):
     assert "入党进程阶段" in stalled and "进入该阶段日期" in stalled
     lapsed = district_client.get(COURIERS, {"worklist": "no_contact"}).content.decode()
     assert "最近参加组织生活" in lapsed and "组织关系所在地" in lapsed
+
+
+# --- a courier's own answer at check-in -------------------------------------------------------
+# The check-in form asks for the political status; with a stage history the registry keeps the
+# history's status, and a differing answer goes to the town's staff as 待核实.
+
+STATUS_CHECKS = "/admin/couriers/statuscheck/"
+
+
+@pytest.fixture
+def point(nanqiao_town) -> CheckinPoint:
+    """A check-in point of 南桥镇, in a current campaign."""
+    Campaign.objects.create(
+        name="报到季",
+        starts_on=TODAY - datetime.timedelta(days=30),
+        ends_on=TODAY + datetime.timedelta(days=30),
+        is_current=True,
+    )
+    return CheckinPoint.objects.create(name="南桥报到点", town=nanqiao_town, address="解放东路1号")
+
+
+@pytest.fixture
+def member(nanqiao_town) -> Courier:
+    """正式党员 through the pipeline, managed locally (纳入属地管理)."""
+    courier = factories.courier(
+        nanqiao_town,
+        "王小明",
+        phone=checkin.PHONE,
+        managing_organization=factories.party_org(nanqiao_town),
+    )
+    return factories.stages(courier, ("probationary", days_ago(400)), ("member", days_ago(30)))
+
+
+def _check_in_answering(client, point, sms_outbox, status: str):
+    response = checkin.check_in(
+        client, point, sms_outbox, political_status=status, agree_sensitive="on"
+    )
+    assert response.redirect_chain[-1][0] == checkin.url(point, "done")
+    return response
+
+
+def test_a_check_in_answer_does_not_overwrite_a_members_status(
+    anonymous, point, member, sms_outbox
+):
+    figures = Courier.objects.headline_figures()
+    _check_in_answering(anonymous, point, sms_outbox, S.MASSES)
+    member.refresh_from_db()
+    assert (member.political_status, member.party_stage) == (S.MEMBER, PipelineStage.MEMBER)
+    # 党员 and 纳入属地管理 still count them.
+    assert Courier.objects.headline_figures() == figures
+    [check] = StatusCheck.objects.all()
+    assert (check.courier, check.answered, check.registered, check.stage) == (
+        member,
+        S.MASSES,
+        S.MEMBER,
+        PipelineStage.MEMBER,
+    )
+    assert check.resolved_at is None and check.source == "小哥报到"
+    assert CheckIn.objects.filter(courier=member).exists()  # the check-in itself went through
+
+
+def test_an_answer_agreeing_with_the_history_raises_nothing(anonymous, point, member, sms_outbox):
+    _check_in_answering(anonymous, point, sms_outbox, S.MEMBER)
+    assert not StatusCheck.objects.exists()
+
+
+def test_without_a_history_the_check_in_answer_sets_the_status(
+    anonymous, point, nanqiao_town, sms_outbox
+):
+    courier = factories.courier(nanqiao_town, "王小明", phone=checkin.PHONE)
+    _check_in_answering(anonymous, point, sms_outbox, S.LEAGUE)
+    courier.refresh_from_db()
+    assert courier.political_status == S.LEAGUE and not StatusCheck.objects.exists()
+
+
+def test_the_same_differing_answer_twice_leaves_one_item_to_verify(nanqiao_town, member):
+    from couriers.registration import find_or_register
+
+    for answer in (S.MASSES, S.MASSES, S.LEAGUE):
+        find_or_register(member.phone, name=member.name, town=nanqiao_town, political_status=answer)
+    [check] = StatusCheck.objects.all()
+    assert check.answered == S.LEAGUE  # the latest answer
+    member.refresh_from_db()
+    assert member.political_status == S.MEMBER
+
+
+def test_the_towns_staff_see_the_item_and_others_do_not(
+    anonymous, point, member, sms_outbox, nanqiao_client, xidu_client
+):
+    _check_in_answering(anonymous, point, sms_outbox, S.MASSES)
+    check = StatusCheck.objects.get()
+    page = nanqiao_client.get(STATUS_CHECKS)
+    assert page.status_code == 200 and [c.pk for c in page.context["cl"].result_list] == [check.pk]
+    assert _listed(nanqiao_client, "status_to_verify") == {member.pk}
+    assert list(xidu_client.get(STATUS_CHECKS).context["cl"].result_list) == []
+    assert xidu_client.get(f"{STATUS_CHECKS}{check.pk}/change/").status_code in (302, 404)
+    assert _listed(xidu_client, "status_to_verify") == set()
+
+
+def test_staff_mark_the_item_verified_and_the_status_stays_with_the_history(
+    anonymous, point, member, sms_outbox, nanqiao_client, nanqiao
+):
+    _check_in_answering(anonymous, point, sms_outbox, S.MASSES)
+    check = StatusCheck.objects.get()
+    response = nanqiao_client.post(
+        STATUS_CHECKS, {"action": "mark_verified", "_selected_action": [check.pk]}
+    )
+    assert response.status_code == 302
+    check.refresh_from_db()
+    assert check.resolved_at is not None and check.resolved_by == nanqiao
+    assert _listed(nanqiao_client, "status_to_verify") == set()
+    member.refresh_from_db()
+    assert member.political_status == S.MEMBER
+
+
+@needs_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_differing_answers_leave_one_item_to_verify(committed_db):
+    from couriers.registration import find_or_register
+
+    town = factories.town("南桥镇")
+    member = factories.stages(
+        factories.courier(town, "王小明"), ("probationary", "2024-01-01"), ("member", "2025-01-01")
+    )
+    _results, problems = at_once(
+        [
+            lambda answer=answer: find_or_register(
+                member.phone, name=member.name, town=town, political_status=answer
+            )
+            for answer in (S.MASSES, S.LEAGUE, S.MASSES, S.ACTIVIST)
+        ]
+    )
+    assert problems == []
+    assert StatusCheck.objects.open().filter(courier=member).count() == 1
+    member.refresh_from_db()
+    assert member.political_status == S.MEMBER

@@ -1,6 +1,7 @@
 """Public form rate limits: one abusive client gets HTTP 429 with a Chinese page and
-Retry-After while everyone else carries on; dropping cookies gains nothing; staff and GETs are
-not limited; windows expire; and the counts hold across real processes on PostgreSQL."""
+Retry-After while everyone else carries on; dropping or forging cookies gains nothing; staff and
+GETs are not limited; windows expire; and the counts hold across real processes on PostgreSQL.
+(Rotating forged addresses and cookies together: tests/test_client_identity.py.)"""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from couriers.models import Courier, RateCounter
-from couriers.security.ratelimit import DEVICE_COOKIE
+from couriers.security.ratelimit import DEVICE_COOKIE, sign_device
 from stations.models import Station, StatusReport
 from tests import factories
 
@@ -38,22 +39,23 @@ def small_limits(settings):
 
 
 def browser(address: str, device: str | None = None) -> Client:
-    """A phone at `address`, with its own device cookie unless `device` is ""."""
+    """A phone at `address`, with its own device cookie (as the server issues them) unless
+    `device` is ""."""
     # Browsers send the page's origin with a form (the station report checks it).
     client = Client(REMOTE_ADDR=address, HTTP_ORIGIN="http://testserver")
     if device != "":
-        client.cookies[DEVICE_COOKIE] = device or os.urandom(16).hex()
+        client.cookies[DEVICE_COOKIE] = sign_device(device or os.urandom(16).hex())
     return client
 
 
 def ask_code(client: Client):
-    """Ask for a sign-in code for a phone that never checked in: the form answers with an
-    error and sends nothing, so it can be asked again and again."""
-    return client.post("/me/signin/", {"phone": "13900000000"})
+    """Ask for a sign-in code with a malformed phone: the form answers with its error and
+    writes and sends nothing, so it can be asked again and again."""
+    return client.post("/me/signin/", {"phone": "12345"})
 
 
 def answered(response) -> bool:
-    return response.status_code == 200 and "这个手机号还没有报到" in response.content.decode()
+    return response.status_code == 200 and "手机号码应为 11 位" in response.content.decode()
 
 
 def assert_rate_limited(response) -> None:
@@ -108,7 +110,7 @@ def test_a_client_that_drops_its_cookies_is_limited_by_address():
 
 
 @pytest.mark.django_db
-def test_a_client_that_forges_a_new_cookie_every_time_is_limited_by_address():
+def test_a_client_with_a_new_issued_cookie_every_time_is_limited_by_address():
     for _ in range(ADDRESS_LIMIT):
         assert answered(ask_code(browser("10.0.0.4")))
     assert_rate_limited(ask_code(browser("10.0.0.4")))
@@ -116,11 +118,25 @@ def test_a_client_that_forges_a_new_cookie_every_time_is_limited_by_address():
 
 
 @pytest.mark.django_db
-def test_the_address_behind_the_proxy_is_the_last_forwarded_hop():
+def test_a_client_that_makes_up_a_new_cookie_every_time_counts_as_cookieless():
+    def forging() -> Client:
+        client = browser("10.0.0.14", device="")
+        client.cookies[DEVICE_COOKIE] = os.urandom(16).hex()  # not signed by the server
+        return client
+
+    for _ in range(DEVICE_LIMIT):
+        assert answered(ask_code(forging()))
+    assert_rate_limited(ask_code(forging()))
+
+
+@pytest.mark.django_db
+def test_the_address_behind_the_proxy_is_the_last_forwarded_hop(settings):
+    settings.TRUSTED_PROXIES = ["127.0.0.1"]
+
     def via_proxy(client_address: str, forged: str = "") -> Client:
         hops = f"{forged}, {client_address}" if forged else client_address
         client = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR=hops)
-        client.cookies[DEVICE_COOKIE] = os.urandom(16).hex()
+        client.cookies[DEVICE_COOKIE] = sign_device(os.urandom(16).hex())
         return client
 
     for n in range(ADDRESS_LIMIT):

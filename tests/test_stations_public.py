@@ -12,6 +12,7 @@ import datetime
 import html
 import itertools
 import json
+import os
 import re
 from urllib.parse import parse_qs, urlsplit
 
@@ -19,6 +20,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from couriers.security.ratelimit import DEVICE_COOKIE, sign_device
 from stations import geo
 from stations.models import OpeningHours, Service, Station, StationVisit, StatusReport
 
@@ -412,10 +414,27 @@ def test_a_second_report_from_the_same_device_within_ten_minutes_is_refused(anon
     assert list(StatusReport.objects.values_list("kind", flat=True)) == ["no_water"]
 
 
+def phone_seen_before() -> Client:
+    """Another phone, with the device cookie the site gave it on an earlier visit."""
+    client = Client()
+    client.cookies[DEVICE_COOKIE] = sign_device(os.urandom(16).hex())
+    return client
+
+
 def test_another_device_can_still_report_the_same_station(anonymous, rest_stop):
     report(anonymous, rest_stop, "no_water")
-    assert report(Client(), rest_stop, "open").status_code == 302
+    assert report(phone_seen_before(), rest_stop, "open").status_code == 302
     assert sorted(StatusReport.objects.values_list("kind", flat=True)) == ["no_water", "open"]
+
+
+def test_a_browser_without_our_device_cookie_counts_as_its_address(anonymous, rest_stop):
+    report(anonymous, rest_stop, "no_water")
+    # Dropping the cookie, or making one up, from the same address: the same reporter.
+    forged = Client()
+    forged.cookies[DEVICE_COOKIE] = os.urandom(16).hex()
+    for cookieless in (Client(), forged):
+        assert report(cookieless, rest_stop, "open").status_code == 429
+    assert StatusReport.objects.count() == 1
 
 
 def test_the_same_device_may_report_another_station(anonymous, rest_stop, nanqiao_town):
@@ -467,20 +486,50 @@ def test_a_scan_records_one_visit_and_opens_the_station_page(anonymous, rest_sto
     assert "fx_device" in anonymous.cookies
 
 
-def test_a_second_scan_within_half_an_hour_by_the_same_device_is_not_counted(anonymous, rest_stop):
+def test_a_second_scan_within_an_hour_by_the_same_device_is_not_counted(anonymous, rest_stop):
     anonymous.get(f"/stations/{rest_stop.pk}/scan/")
     again = anonymous.get(f"/stations/{rest_stop.pk}/scan/")
     assert again.status_code == 302
+    StationVisit.objects.update(visited_at=timezone.now() - datetime.timedelta(minutes=59))
+    anonymous.get(f"/stations/{rest_stop.pk}/scan/")
     assert StationVisit.objects.count() == 1
 
 
-def test_a_scan_after_half_an_hour_or_by_another_device_counts(anonymous, rest_stop):
+def test_a_scan_after_an_hour_or_by_another_device_counts(anonymous, rest_stop):
     anonymous.get(f"/stations/{rest_stop.pk}/scan/")
-    Client().get(f"/stations/{rest_stop.pk}/scan/")
+    phone_seen_before().get(f"/stations/{rest_stop.pk}/scan/")
     assert StationVisit.objects.count() == 2
-    StationVisit.objects.update(visited_at=timezone.now() - datetime.timedelta(minutes=31))
+    StationVisit.objects.update(visited_at=timezone.now() - datetime.timedelta(minutes=61))
     anonymous.get(f"/stations/{rest_stop.pk}/scan/")
     assert StationVisit.objects.count() == 3
+
+
+def test_scans_without_our_device_cookie_count_once_an_hour_per_address(rest_stop):
+    # A new made-up cookie, or none, with every scan: one visit from that address.
+    for n in range(10):
+        client = Client()
+        if n % 2:
+            client.cookies[DEVICE_COOKIE] = os.urandom(16).hex()
+        assert client.get(f"/stations/{rest_stop.pk}/scan/").status_code == 302
+    assert StationVisit.objects.count() == 1
+    # Another network, or another station, is another visit.
+    Client(REMOTE_ADDR="10.1.1.1").get(f"/stations/{rest_stop.pk}/scan/")
+    Client().get(f"/stations/{station(rest_stop.town, '另一个站点').pk}/scan/")
+    assert StationVisit.objects.count() == 3
+
+
+def test_cookies_collected_from_the_site_cannot_inflate_a_stations_visits(rest_stop):
+    from stations.visits import VISITS_PER_ADDRESS_PER_HOUR
+
+    url = f"/stations/{rest_stop.pk}/scan/"
+    for _ in range(VISITS_PER_ADDRESS_PER_HOUR + 10):
+        collector = Client()
+        collector.get(url)  # a fresh, properly signed device cookie
+        collector.get(url)
+    assert StationVisit.objects.count() == VISITS_PER_ADDRESS_PER_HOUR
+    # Couriers elsewhere still count.
+    Client(REMOTE_ADDR="10.1.1.2").get(url)
+    assert StationVisit.objects.count() == VISITS_PER_ADDRESS_PER_HOUR + 1
 
 
 # --- the poster -------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from activities.models.programmes import Department
 from couriers.models import Courier, Enterprise, Town
+from couriers.privacy.images import PhotoField
 from couriers.privacy.masking import mask_name
 from couriers.scoping import TownScopedQuerySet
 from stations.models import CheckinPoint, Station
@@ -113,7 +114,7 @@ class Reward(models.Model):
     name = models.CharField(_("名称"), max_length=100)
     kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
     description = models.TextField(_("说明"), blank=True)
-    picture = models.ImageField(_("图片"), upload_to="rewards/", blank=True)
+    picture = PhotoField(_("图片"), upload_to="rewards/", blank=True)
     price = models.PositiveIntegerField(_("所需积分"))
     partner = models.ForeignKey(
         Partner, on_delete=models.PROTECT, related_name="rewards", verbose_name=_("提供方")

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from couriers.models import Courier, Town
+from couriers.privacy.images import PhotoField
 from couriers.privacy.masking import mask_name
 from couriers.privacy.storage import private_storage
 from couriers.scoping import TownScopedQuerySet
@@ -132,7 +133,7 @@ class Story(models.Model):
     title = models.CharField(_("标题"), max_length=100)
     summary = models.CharField(_("摘要"), max_length=200, blank=True)
     body = models.TextField(_("正文"))
-    photo = models.ImageField(_("照片"), upload_to="stories/", storage=private_storage, blank=True)
+    photo = PhotoField(_("照片"), upload_to="stories/", storage=private_storage, blank=True)
     courier = models.ForeignKey(
         Courier, on_delete=models.PROTECT, related_name="stories", verbose_name=_("快递小哥")
     )

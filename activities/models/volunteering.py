@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from couriers.models import Community, Courier, Town
+from couriers.privacy.images import PhotoField
 from couriers.privacy.storage import private_storage
 from couriers.scoping import TownScopedQuerySet
 from stations.models import CheckinPoint, SixI
@@ -285,7 +286,7 @@ class PhotoReport(models.Model):
     address = models.CharField(_("地点"), max_length=200)
     latitude = models.FloatField(_("纬度"), null=True, blank=True)
     longitude = models.FloatField(_("经度"), null=True, blank=True)
-    photo = models.ImageField(_("照片"), upload_to="reports/", storage=private_storage)
+    photo = PhotoField(_("照片"), upload_to="reports/", storage=private_storage)
     status = models.CharField(
         _("状态"), max_length=12, choices=Status.choices, default=Status.SUBMITTED
     )

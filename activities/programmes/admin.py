@@ -10,7 +10,6 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef
-from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -28,6 +27,7 @@ from activities.models import (
 from activities.programmes import attendance, signups
 from couriers.admin_scoping import TownScopedAdmin, scoped
 from couriers.imports.resources import SafeExportResource
+from couriers.scoping import staff_object_or_404
 from stations.posters import render_poster
 
 
@@ -250,9 +250,7 @@ class ActivityAdmin(TownScopedAdmin):
 
     def qr_view(self, request, pk: int):
         """An A4 sheet with the activity's attendance QR code, to put up at the venue."""
-        activity = self.get_object(request, str(pk))
-        if activity is None:
-            raise Http404
+        activity = staff_object_or_404(request.user, Activity.objects.select_related("town"), pk=pk)
         opens, closes = attendance.window(activity)
         return render_poster(
             request,

@@ -18,7 +18,6 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from activities.models import Partner, PartnerMember, Reward, Voucher
-from activities.photos import clean_photo
 from activities.rewards import statements, vouchers
 from activities.rewards.partners import partner_of
 from couriers.admin_scoping import TownScopedAdmin
@@ -154,12 +153,6 @@ class RewardForm(forms.ModelForm):
             "available_until",
             "is_active",
         ]
-
-    def clean_picture(self):
-        picture = self.cleaned_data.get("picture")
-        if picture and getattr(picture, "content_type", None) is not None:  # a new upload
-            return clean_photo(picture)  # re-encoded, metadata dropped, random name
-        return picture
 
 
 @admin.register(Reward)

@@ -12,7 +12,6 @@ from activities.models import (
     PartnershipYear,
     Story,
 )
-from activities.photos import clean_photo
 from couriers.admin_scoping import TownScopedAdmin
 
 
@@ -56,12 +55,6 @@ class StoryForm(forms.ModelForm):
             "consent_note",
             "published_on",
         ]
-
-    def clean_photo(self):
-        photo = self.cleaned_data.get("photo")
-        if photo and not isinstance(photo, str) and photo != self.initial.get("photo"):
-            return clean_photo(photo)  # decoded, checked and stripped of EXIF/GPS
-        return photo
 
 
 @admin.register(Story)

@@ -8,8 +8,8 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from activities.models import Story
-from activities.photos import image_view
 from activities.showcase import partnerships
+from couriers.privacy.images import image_view
 from fengxian.public_cache import public_page
 
 

@@ -1,6 +1,7 @@
 """Admin for casework: 三送三问 visits with their needs, the needs queue (overdue first to the
-eye), the party-stage inline of the courier page, the courier worklists and the "登记走访"
-button on courier, outlet and enterprise pages. Registered from `couriers.admin`."""
+eye), the party-stage inline of the courier page, the courier worklists, the "登记走访"
+button on courier, outlet and enterprise pages, and the political-status answers to verify.
+Registered from `couriers.admin`."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from couriers.admin_scoping import TownScopedAdmin
 from couriers.casework import pipeline
 from couriers.casework import workflow as casework
 from couriers.imports.resources import NeedResource, VisitResource
-from couriers.models import Courier, Need, PartyStage, Visit
+from couriers.models import Courier, Need, PartyStage, StatusCheck, Visit
 
 TEXTAREA = forms.Textarea(attrs={"rows": 2, "cols": 40})
 
@@ -36,6 +37,7 @@ class WorklistFilter(admin.SimpleListFilter):
         "no_contact": ("流动党员近期未参加组织生活", "mobile_without_recent_contact"),
         "stalled": ("入党进程停滞（超过期限未推进）", "stalled_in_pipeline"),
         "backbone_willing": ("有入党意愿的业务骨干", "willing_backbones"),
+        "status_to_verify": ("政治面貌待核实（报到时所填与入党进程不符）", "status_to_verify"),
     }
 
     # What staff need to act on each list, shown as extra columns while it is chosen.
@@ -44,6 +46,7 @@ class WorklistFilter(admin.SimpleListFilter):
         "no_contact": ("membership_location", "managing_organization", "last_organization_contact"),
         "stalled": ("party_stage", "party_stage_since"),
         "backbone_willing": ("is_business_backbone",),
+        "status_to_verify": ("party_stage", "party_stage_since"),
     }
 
     def lookups(self, request, model_admin):
@@ -360,3 +363,51 @@ class VisitAdmin(ExportMixin, TownScopedAdmin):
 
     def get_export_resource_kwargs(self, request, **kwargs):
         return {"user": request.user}
+
+
+# --- political-status answers to verify -------------------------------------------------------
+
+
+@admin.register(StatusCheck)
+class StatusCheckAdmin(TownScopedAdmin):
+    """A courier's own answer that differs from their stage history: staff check with them
+    and record a stage on the courier page if the answer was right, then mark it verified."""
+
+    list_display = ("courier", "answered", "registered", "stage", "source", "raised_at", "verified")
+    list_filter = (("resolved_at", admin.EmptyFieldListFilter), "courier__work_town")
+    list_select_related = ("courier", "resolved_by")
+    search_fields = ("courier__name",)
+    readonly_fields = (
+        "courier_link",
+        "answered",
+        "registered",
+        "stage",
+        "source",
+        "raised_at",
+        "resolved_at",
+        "resolved_by",
+    )
+    fields = (*readonly_fields, "note")
+    actions = ["mark_verified"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # raised only by a courier's answer
+
+    @admin.display(description="已核实", boolean=True, ordering="resolved_at")
+    def verified(self, check: StatusCheck) -> bool:
+        return check.resolved_at is not None
+
+    @admin.display(description="快递小哥")
+    def courier_link(self, check: StatusCheck) -> str:
+        url = reverse("admin:couriers_courier_change", args=[check.courier_id])
+        return format_html('<a href="{}">{}（在入党进程中登记新阶段）</a>', url, check.courier)
+
+    def save_model(self, request, obj, form, change):
+        if obj.note.strip() and obj.resolved_at is None:
+            obj.resolved_at, obj.resolved_by = timezone.now(), request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="标记为已核实", permissions=["change"])
+    def mark_verified(self, request, queryset):
+        done = queryset.open().update(resolved_at=timezone.now(), resolved_by=request.user)
+        self.message_user(request, f"已核实 {done} 条。", messages.SUCCESS)

@@ -8,7 +8,9 @@ sets `Courier.political_status` (发展对象 counts as 入党积极分子) and 
 A courier without a history keeps the political status set directly (survey import, the
 courier form): the registry records what is known, and a history starts when staff record the
 first stage. Once a history exists, the status changes only by recording a stage; the courier
-admin refuses a direct change that disagrees with the latest stage.
+admin refuses a direct change that disagrees with the latest stage, and a courier's own answer
+(the check-in form) that disagrees is kept as a 待核实 item for their town's staff
+(`answered_status`), never written over the history.
 
 Stages move forward only: each stage's date is on or after the previous stage's date.
 """
@@ -20,8 +22,9 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
-from couriers.models import Courier, PartyStage, PipelineStage
+from couriers.models import Courier, PartyStage, PipelineStage, StatusCheck
 
 
 def latest(stages: Iterable[tuple[str, datetime.date]]) -> tuple[str, datetime.date] | None:
@@ -48,6 +51,32 @@ def check_history(stages: Iterable[tuple[str, datetime.date]]) -> None:
 
 def status_for(stage: str) -> str:
     return PipelineStage(stage).political_status
+
+
+def answered_status(courier: Courier, answered: str, source: str = "小哥报到") -> str:
+    """The status `courier` keeps after answering `answered` themselves (blank: no answer).
+
+    Without a stage history the answer is taken. With one the history's status stays, and an
+    answer that differs opens a 待核实 item (or updates the courier's open one) for the town's
+    staff, who check and, if the courier is right, record the stage. Call it inside the
+    transaction that saves the courier.
+    """
+    current = courier.political_status
+    if not answered or courier.pk is None or not courier.party_stages.exists():
+        return answered or current
+    if answered != current:
+        StatusCheck.objects.update_or_create(
+            courier=courier,
+            resolved_at=None,
+            defaults={
+                "answered": answered,
+                "registered": current,
+                "stage": courier.party_stage,
+                "source": source,
+                "raised_at": timezone.now(),
+            },
+        )
+    return current
 
 
 def sync(courier: Courier) -> Courier:

@@ -11,15 +11,17 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpResponseNotAllowed, JsonResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from couriers.imports.importers import IMPORTERS
 from couriers.imports.jobs import confirm_job, create_job
 from couriers.imports.sheet_import import ImportReport
+from couriers.imports.spreadsheets import UnreadableFile
 from couriers.imports.template import build_template
 from couriers.models import ImportJob
+from couriers.scoping import staff_object_or_404
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -80,10 +82,10 @@ class SheetImportMixin:
 
     def _job(self, request, job_id: int) -> ImportJob:
         self._check_import(request)
-        jobs = ImportJob.objects.for_user(request.user).filter(kind=self.import_kind)
+        jobs = ImportJob.objects.filter(kind=self.import_kind)
         if not request.user.is_superuser:
             jobs = jobs.filter(user=request.user)
-        return get_object_or_404(jobs, pk=job_id)
+        return staff_object_or_404(request.user, jobs, pk=job_id)
 
     def _url(self, name: str, *args) -> str:
         return reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_{name}", args=args)
@@ -93,8 +95,12 @@ class SheetImportMixin:
         form = UploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
-            job = create_job(request.user, self.import_kind, upload.name, upload.read())
-            return redirect(self._url("import_job", job.pk))
+            try:
+                job = create_job(request.user, self.import_kind, upload.name, upload.read())
+            except UnreadableFile as problem:  # nothing was kept: say why on the form
+                form.add_error("file", str(problem))
+            else:
+                return redirect(self._url("import_job", job.pk))
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,

@@ -1,8 +1,10 @@
 """The enterprises and outlets list (企业网点名单): one row per outlet, with its enterprise.
 
-Enterprises are matched by name and outlets by (enterprise, outlet name); the same machinery as
-the courier survey reads the file, reports errors and writes all or nothing. Rows that name an
-enterprise without an outlet register the enterprise alone.
+Enterprises are matched by name and outlets by (enterprise, outlet name), across the district;
+town staff may change a matched enterprise or outlet only where it is now in their town
+(`check_editable`), whatever town the row gives it. The same machinery as the courier survey
+reads the file, reports errors and writes all or nothing. Rows that name an enterprise without
+an outlet register the enterprise alone.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import dataclasses
 from couriers import validators
 from couriers.imports.sheet_import import Column, ImportReport, Record, SheetImporter
 from couriers.models import Enterprise, Outlet
+from couriers.privacy.masking import mask_phone
 from couriers.references import References
 from couriers.scoping import ALL_TOWNS
 
@@ -54,6 +57,7 @@ COLUMNS = [
         takes_cell=True,
         aliases=("联系人电话", "手机号码"),
         help="11 位手机号。",
+        mask=mask_phone,
     ),
     Column("outlet", "网点名称", aliases=("网点",), help="留空则只登记企业。", max_length=100),
     Column("outlet_town", "网点所在街镇", aliases=("网点街镇",), help="留空为企业所在街镇。"),
@@ -121,8 +125,7 @@ class EnterpriseListImporter(SheetImporter):
                 return []
         else:
             enterprise = self.enterprises.get(name)
-            if enterprise is not None and not self.may_edit(enterprise.town_id):
-                self.fail(record, "enterprise", report, "该企业登记在其他街镇，不能修改")
+            if not self.check_editable(record, enterprise, report, "enterprise"):
                 return []
             if enterprise is None:
                 if brand is None:
@@ -165,6 +168,8 @@ class EnterpriseListImporter(SheetImporter):
         if record.failed:
             return None
         outlet = self.outlets.get((enterprise.pk, name)) if enterprise.pk else None
+        if not self.check_editable(record, outlet, report, "outlet"):
+            return None
         wanted = {
             "town": town,
             "community": community,

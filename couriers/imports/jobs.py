@@ -1,7 +1,9 @@
 """The import workflow: an uploaded file becomes an ImportJob, is checked (preview), and on
 confirmation is imported; large files go to the task worker, small ones run at once.
 
-Views and the management command come through here; the work itself is running.run_job().
+A file that cannot be read never becomes a job: the whole-file checks run before anything is
+stored, and a small file refused while its rows are checked is deleted with its job at once
+(UnreadableFile tells the view why). The work itself is running.run_job().
 """
 
 from __future__ import annotations
@@ -10,14 +12,17 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 
 from couriers.imports.running import run_job
-from couriers.imports.spreadsheets import UnreadableFile, estimate_rows
+from couriers.imports.spreadsheets import UnreadableFile, check_file, estimate_rows
 from couriers.imports.tasks import process_import_job
 from couriers.models import ImportJob
 from couriers.scoping import ALL_TOWNS, staff_town_id
 
 
 def create_job(user, kind: str, filename: str, data: bytes) -> ImportJob:
-    """Store the upload and check it: at once when small, else through the task worker."""
+    """Store the upload and check it: at once when small, else through the task worker.
+
+    Raises UnreadableFile, leaving no job and no file, when the file cannot be imported."""
+    check_file(data, filename)
     town_id = staff_town_id(user)
     job = ImportJob.objects.create(
         kind=kind,
@@ -26,7 +31,14 @@ def create_job(user, kind: str, filename: str, data: bytes) -> ImportJob:
         town_id=None if town_id is ALL_TOWNS else town_id,
         file=ContentFile(data, name=filename),
     )
-    _dispatch(job, data, filename)
+    try:
+        report = _dispatch(job, data, filename)
+    except BaseException:
+        job.discard()
+        raise
+    if report is not None and report.file_error:
+        job.discard()
+        raise UnreadableFile(report.file_error)
     return job
 
 
@@ -40,12 +52,9 @@ def confirm_job(job: ImportJob) -> None:
     _dispatch(job, data, job.filename)
 
 
-def _dispatch(job: ImportJob, data: bytes, filename: str) -> None:
-    try:
-        rows = estimate_rows(data, filename)
-    except UnreadableFile:
-        rows = 0  # run_job reports it
-    if rows <= settings.SHEET_IMPORT_INLINE_MAX_ROWS:
-        run_job(job.pk, data)
-    else:
-        process_import_job.enqueue(job.pk)
+def _dispatch(job: ImportJob, data: bytes, filename: str):
+    """Run the job now (returning its report) or queue it for the worker (returning None)."""
+    if estimate_rows(data, filename) <= settings.SHEET_IMPORT_INLINE_MAX_ROWS:
+        return run_job(job.pk, data)
+    process_import_job.enqueue(job.pk)
+    return None

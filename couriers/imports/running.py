@@ -14,20 +14,28 @@ from django.utils import timezone
 from couriers.imports.importers import IMPORTERS
 from couriers.imports.sheet_import import ImportReport
 from couriers.models import ImportJob
-from couriers.privacy import audit
 
 
-def run_job(job_id: int, data: bytes | None = None) -> ImportReport:
-    job = ImportJob.objects.select_related("user").get(pk=job_id)
+def run_job(job_id: int, data: bytes | None = None) -> ImportReport | None:
+    job = ImportJob.objects.select_related("user").filter(pk=job_id).first()
+    if job is None:  # removed while it waited (cleanup_imports): nothing left to do
+        return None
     ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING)
     if data is None:
-        with job.file.open("rb") as handle:
-            data = handle.read()
+        try:
+            with job.file.open("rb") as handle:
+                data = handle.read()
+        except (FileNotFoundError, ValueError):  # ValueError: the job holds no file any more
+            data = b""
     importer = IMPORTERS[job.kind](user=job.user)
     progress = ProgressWriter(job.pk)
     try:
         report = importer.run(
-            data, job.filename, dry_run=job.stage == ImportJob.Stage.PREVIEW, progress=progress
+            data,
+            job.filename,
+            dry_run=job.stage == ImportJob.Stage.PREVIEW,
+            progress=progress,
+            audit_subject=job,
         )
     except Exception:
         ImportJob.objects.filter(pk=job.pk).update(
@@ -45,8 +53,9 @@ def run_job(job_id: int, data: bytes | None = None) -> ImportReport:
     )
     if report.written:
         _log(job, report)
-    if job.stage == ImportJob.Stage.IMPORT:
-        # The survey holds personal data: once imported (or refused), keep only the report.
+    if job.stage == ImportJob.Stage.IMPORT or report.file_error:
+        # The survey holds personal data: once imported, or refused as a whole, keep only the
+        # report (a file the worker refused keeps its job, whose page says why).
         job.file.delete(save=False)
         ImportJob.objects.filter(pk=job.pk).update(file="")
     return report
@@ -83,8 +92,8 @@ class ProgressWriter:
 
 
 def _log(job: ImportJob, report: ImportReport) -> None:
-    """One admin history entry and one audit entry per import: who, which file, what it
-    changed."""
+    """One admin history entry per import: who, which file, what it changed. (The audit entry
+    is the engine's, written with the rows: SheetImporter.run.)"""
     LogEntry.objects.log_actions(
         user_id=job.user_id,
         queryset=[job],
@@ -93,4 +102,3 @@ def _log(job: ImportJob, report: ImportReport) -> None:
         change_message=f"导入“{job.filename}”：新增 {report.new}，更新 {report.updated}，"
         f"无变化 {report.unchanged}",
     )
-    audit.log_import(job, report)

@@ -13,7 +13,13 @@ module does the rest the same way for every sheet:
   value and a Chinese reason;
 - streams the rows through in chunks inside one transaction, writing each chunk while the file
   is still error-free, and rolls everything back if any row is invalid: all or nothing, with
-  flat memory however long the file.
+  flat memory however long the file, and records each import that wrote something in the
+  audit log, in the same transaction, whoever started it (admin job or command line);
+- keeps town staff to their town: every existing record a row matches goes through
+  `check_editable()` (the admin's rule, `couriers.scoping`) before the row may change it, and a
+  refusal says only `OTHER_TOWN`, nothing about the record;
+- masks the columns that hold personal identifiers (`Column.mask`) wherever the report shows a
+  cell, so no stored job report holds a full phone or ID number.
 """
 
 from __future__ import annotations
@@ -30,13 +36,17 @@ from django.db import transaction
 
 from couriers.imports import cell_values
 from couriers.imports.spreadsheets import UnreadableFile, estimate_rows, iter_rows
-from couriers.scoping import ALL_TOWNS, staff_town_id
+from couriers.privacy import audit
+from couriers.scoping import ALL_TOWNS, staff_town_id, town_id_of
 
 HEADER_SEARCH_ROWS = 10
 PREVIEW_ROWS = 20
 RAW_KEPT_ROWS = 200  # rows whose typed text is kept for the preview
 CHUNK_ROWS = 2000
 STATUS_LABELS = {"new": "新增", "updated": "更新", "unchanged": "无变化"}
+# What a row that touches another town's record is told: neither who holds the record nor
+# where, so an import cannot be used to look people up across towns.
+OTHER_TOWN = "该行无法导入：涉及其他街镇的登记信息，请联系区级管理员"
 ProgressCallback = Callable[[int, int], None]
 
 
@@ -53,6 +63,9 @@ class Column:
     takes_cell: bool = False
     # Longest text accepted; by default the max_length of the model field named `key`.
     max_length: int | None = None
+    # For personal identifiers (couriers.privacy.masking): how errors and the preview show the
+    # cell, since job reports are stored.
+    mask: Callable[[str], str] | None = None
 
 
 @dataclasses.dataclass
@@ -161,6 +174,7 @@ class SheetImporter:
             for c in self.columns
             if c.parse is cell_values.text and (limit := c.max_length or self._field_limit(c.key))
         }
+        self.masks = {c.key: c.mask for c in self.columns if c.mask}
 
     @classmethod
     def _field_limit(cls, key: str) -> int | None:
@@ -186,8 +200,12 @@ class SheetImporter:
         filename: str = "",
         dry_run: bool = False,
         progress: ProgressCallback | None = None,
+        audit_subject=None,
     ) -> ImportReport:
-        """Check the whole file, and keep what it writes only if every row is valid."""
+        """Check the whole file, and keep what it writes only if every row is valid.
+
+        An import that wrote leaves one audit entry, attached to `audit_subject` (the admin's
+        ImportJob) or else to the imported model."""
         report = ImportReport(filename=filename, dry_run=dry_run)
         try:
             rows = iter_rows(data, filename)
@@ -203,7 +221,15 @@ class SheetImporter:
                     if report.ok and not dry_run:
                         self.write(plan)
                 report.written = report.ok and not dry_run and bool(report.new or report.updated)
-                if not dry_run and not report.written:
+                if report.written:
+                    audit.log_import(
+                        actor=self.user,
+                        filename=filename,
+                        report=report,
+                        subject=audit_subject or self.model,
+                        sheet=self.title,
+                    )
+                elif not dry_run:
                     transaction.set_rollback(True)
         except UnreadableFile as problem:
             report.file_error, report.written = str(problem), False
@@ -291,10 +317,13 @@ class SheetImporter:
                     else:
                         values[key] = column.parse(row[position] if column.takes_cell else typed)
                 except ValueError as problem:
-                    report.error(number, self.file_headers[key], typed, str(problem))
+                    report.error(
+                        number, self.file_headers[key], self._masked(key, typed), str(problem)
+                    )
                     failed = True
                 except ValidationError as problem:  # from couriers.validators
-                    report.error(number, self.file_headers[key], typed, problem.messages[0])
+                    shown = self._masked(key, typed)
+                    report.error(number, self.file_headers[key], shown, self._reason(key, problem))
                     failed = True
             raw = None
             if failed or report.rows < RAW_KEPT_ROWS:
@@ -318,8 +347,29 @@ class SheetImporter:
         )
 
     def fail(self, record: Record, key: str, report: ImportReport, message: str) -> None:
-        report.error(record.row, self.column_label(key), record.text(key), message)
+        report.error(record.row, self.column_label(key), self.shown(record, key), message)
         record.failed = True
+
+    def shown(self, record: Record, key: str) -> str:
+        """A cell as the report shows it: masked when the column holds personal identifiers
+        (the normalised value when it parsed, else the text as typed)."""
+        if key not in self.masks:
+            return record.text(key)
+        value = record.values.get(key)
+        return self._masked(key, value if isinstance(value, str) and value else record.text(key))
+
+    def _masked(self, key: str, text: str) -> str:
+        mask = self.masks.get(key)
+        return mask(text) if mask and text else text
+
+    def _reason(self, key: str, problem: ValidationError) -> str:
+        """A validator's message; for a masked column, with the value it quotes masked too."""
+        error = problem.error_list[0]
+        if key not in self.masks or not error.params:
+            return problem.messages[0]
+        return str(error.message) % {
+            name: self._masked(key, str(value)) for name, value in error.params.items()
+        }
 
     def duplicates(self, records: Iterable[Record], key: str, report: ImportReport, what: str):
         """Report the later of two rows of the file that share a (non-blank) value of `key`."""
@@ -348,7 +398,21 @@ class SheetImporter:
 
     def may_edit(self, town_id: int | None) -> bool:
         """Whether the importing user may write records of this town."""
-        return self.town_id is ALL_TOWNS or town_id == self.town_id
+        return self.town_id is ALL_TOWNS or (self.town_id is not None and town_id == self.town_id)
+
+    def editable(self, existing) -> bool:
+        """Whether the importing user may change this record: the admin's rule, by its model's
+        `town_lookup`, on the record as it is now (not as the row would leave it)."""
+        return self.may_edit(town_id_of(existing))
+
+    def check_editable(self, record: Record, existing, report: ImportReport, key: str) -> bool:
+        """The one check between a row and an existing record it matched (found by phone, by
+        name …): every importer passes each match through here before planning a change. A
+        record outside the user's town fails the row with `OTHER_TOWN`, on column `key`."""
+        if existing is None or self.editable(existing):
+            return True
+        self.fail(record, key, report, OTHER_TOWN)
+        return False
 
     def community_of(self, record: Record, key: str, town, report: ImportReport):
         """The village or residents' committee a cell names within `town`."""
@@ -369,7 +433,7 @@ class SheetImporter:
             report.preview.append([status, *cells])
 
     def preview_text(self, record: Record, key: str) -> str:
-        return record.text(key)
+        return self.shown(record, key)
 
     # --- what each sheet supplies -------------------------------------------------------------
 

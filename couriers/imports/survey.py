@@ -6,6 +6,7 @@ Rules beyond the cell parsers:
 - a blank cell does not erase what is already recorded (except yes/no columns, where blank
   means 否); a blank 政治面貌 is 群众 for a new courier and leaves an existing one as it was;
 - town staff may import only their own town's rows and never overwrite another town's courier;
+  a phone or ID number held outside their town is refused without saying by whom or where;
 - the model's own rules (`Courier.clean()`: outlet of the enterprise, mobile members, birth
   date against the ID number) apply to every row, with the same Chinese messages as the admin.
 """
@@ -21,7 +22,14 @@ from django.utils import timezone
 from couriers import validators
 from couriers.casework.pipeline import status_for
 from couriers.imports import cell_values
-from couriers.imports.sheet_import import Column, ImportReport, Record, SheetImporter, chunked
+from couriers.imports.sheet_import import (
+    OTHER_TOWN,
+    Column,
+    ImportReport,
+    Record,
+    SheetImporter,
+    chunked,
+)
 from couriers.models import (
     Courier,
     PipelineStage,
@@ -43,6 +51,7 @@ COLUMNS = [
         takes_cell=True,
         aliases=("联系电话", "手机号", "手机", "联系方式", "电话"),
         required=True,
+        mask=mask_phone,
         help="必填，11 位大陆手机号；可带空格、横线或 +86。按手机号码识别同一人。",
     ),
     Column(
@@ -51,6 +60,7 @@ COLUMNS = [
         validators.normalize_id_number,
         takes_cell=True,
         aliases=("身份证号", "身份证", "公民身份号码"),
+        mask=mask_id_number,
         help="选填，18 位，最后一位可为 X。",
     ),
     Column(
@@ -201,12 +211,13 @@ class CourierSurveyImporter(SheetImporter):
                 found[courier.phone] = courier
         return found
 
-    def _id_owners(self, id_numbers: list[str]) -> dict[str, str]:
-        owners: dict[str, str] = {}
+    def _id_owners(self, id_numbers: list[str]) -> dict[str, Courier]:
+        owners: dict[str, Courier] = {}
         for chunk in chunked(id_numbers):
-            owners.update(
-                Courier.objects.filter(id_number__in=chunk).values_list("id_number", "phone")
-            )
+            for courier in Courier.objects.filter(id_number__in=chunk).only(
+                "id_number", "phone", "work_town_id"
+            ):
+                owners[courier.id_number] = courier
         return owners
 
     def plan_row(self, record: Record, report: ImportReport, plan: SurveyPlan) -> str | None:
@@ -214,12 +225,13 @@ class CourierSurveyImporter(SheetImporter):
         resolved = self._resolve(record, report)
         phone = values.get("phone")
         courier = self.existing.get(phone)
-        if courier is not None and not self.may_edit(courier.work_town_id):
-            self.fail(record, "phone", report, "该手机号码已登记在其他街镇，不能覆盖")
-        id_number = values.get("id_number")
-        if id_number and phone and self.id_owners.get(id_number, phone) != phone:
-            owner = mask_phone(self.id_owners[id_number])
-            self.fail(record, "id_number", report, f"该身份证号码已登记在 {owner} 名下")
+        self.check_editable(record, courier, report, "phone")
+        owner = self.id_owners.get(values.get("id_number"))
+        if phone and owner is not None and owner.phone != phone:
+            # Within the user's town the holder may be named (masked); outside it, not even
+            # that the number is held.
+            held = f"该身份证号码已登记在 {mask_phone(owner.phone)} 名下"
+            self.fail(record, "id_number", report, held if self.editable(owner) else OTHER_TOWN)
         if record.failed or not phone:
             return None
 
@@ -340,13 +352,6 @@ class CourierSurveyImporter(SheetImporter):
             courier.outlet = refs.outlet_by_id[courier.outlet_id]
         if courier.enterprise_id in refs.enterprise_by_id:
             courier.enterprise = refs.enterprise_by_id[courier.enterprise_id]
-
-    def preview_text(self, record: Record, key: str) -> str:
-        if key == "phone":
-            return mask_phone(record.values.get("phone") or record.text(key))
-        if key == "id_number":
-            return mask_id_number(record.values.get("id_number") or record.text(key))
-        return record.text(key)
 
     def write(self, plan: SurveyPlan) -> None:
         if connection.vendor == "postgresql":

@@ -8,6 +8,8 @@ import urllib.request
 
 from django.conf import settings
 
+from couriers.privacy.masking import mask_phone
+
 logger = logging.getLogger("couriers.messaging.sms")
 
 outbox: list[tuple[str, str]] = []  # LocmemBackend's messages, for tests
@@ -23,10 +25,11 @@ class BaseBackend:
 
 
 class ConsoleBackend(BaseBackend):
-    """Development: the message (with its code) is written to the server log."""
+    """Development: the message (with its code) is written to the server log, the number
+    masked like any number in a log."""
 
     def send(self, phone: str, message: str) -> None:
-        logger.warning("短信（开发环境，未真正发送）→ %s：%s", phone, message)
+        logger.warning("短信（开发环境，未真正发送）→ %s：%s", mask_phone(phone), message)
 
 
 class LocmemBackend(BaseBackend):

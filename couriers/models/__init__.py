@@ -2,12 +2,12 @@
 
 - registry: towns, communities, party organisations, brands, enterprises, outlets, couriers,
   staff profiles
-- casework: 三送三问 visits and needs, the party pipeline's stage history
+- casework: 三送三问 visits and needs, the party pipeline's stage history, answers to verify
 - jobs: spreadsheet import jobs
 - protection: one-time phone codes, phone locks, rate-limit counters
 """
 
-from couriers.models.casework import Need, PartyStage, Visit
+from couriers.models.casework import Need, PartyStage, StatusCheck, Visit
 from couriers.models.jobs import ImportJob, ImportJobQuerySet, _import_upload_path
 from couriers.models.protection import PhoneCode, PhoneLock, RateCounter
 from couriers.models.registry import (
@@ -44,6 +44,7 @@ __all__ = [
     "PipelineStage",
     "RateCounter",
     "StaffProfile",
+    "StatusCheck",
     "Town",
     "Visit",
     "_import_upload_path",

@@ -1,6 +1,7 @@
-"""Staff casework: 三送三问 visits, the needs they raise (followed to closure), and each
-courier's party-pipeline history. Imported by `couriers.models`; the rules that span several
-records live in `couriers.casework.workflow` and `couriers.casework.pipeline`."""
+"""Staff casework: 三送三问 visits, the needs they raise (followed to closure), each courier's
+party-pipeline history, and the answers about their status that staff must verify. Imported
+by `couriers.models`; the rules that span several records live in `couriers.casework.workflow`
+and `couriers.casework.pipeline`."""
 
 from __future__ import annotations
 
@@ -303,3 +304,55 @@ class PartyStage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_stage_display()} {self.date}"
+
+
+class StatusCheckQuerySet(TownScopedQuerySet):
+    def open(self) -> StatusCheckQuerySet:
+        return self.filter(resolved_at__isnull=True)
+
+
+class StatusCheck(models.Model):
+    """政治面貌待核实: a courier's own answer (at check-in) that differs from the status their
+    stage history gives. The registry keeps the history's status; the town's staff verify and,
+    where the courier is right, record a stage (couriers.casework.pipeline)."""
+
+    Status = Courier.PoliticalStatus
+
+    courier = models.ForeignKey(
+        Courier, on_delete=models.CASCADE, related_name="status_checks", verbose_name=_("快递小哥")
+    )
+    answered = models.CharField(_("小哥填写"), max_length=16, choices=Status.choices)
+    registered = models.CharField(_("登记的政治面貌"), max_length=16, choices=Status.choices)
+    stage = models.CharField(_("入党进程最新阶段"), max_length=16, choices=PipelineStage.choices)
+    source = models.CharField(_("来源"), max_length=20, default="小哥报到")
+    raised_at = models.DateTimeField(_("提出时间"), default=timezone.now)
+    resolved_at = models.DateTimeField(_("核实时间"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("核实人"),
+    )
+    note = models.TextField(_("核实说明"), blank=True)
+
+    town_lookup = "courier__work_town"
+    objects = StatusCheckQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("政治面貌待核实")
+        verbose_name_plural = _("政治面貌待核实")
+        ordering = ["-raised_at", "-id"]
+        constraints = [
+            # A courier answering again updates their open item instead of adding one.
+            models.UniqueConstraint(
+                fields=["courier"],
+                condition=Q(resolved_at__isnull=True),
+                name="status_check_one_open_per_courier",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        answered, registered = self.get_answered_display(), self.get_registered_display()
+        return f"{self.courier}：填写“{answered}”，登记为“{registered}”"

@@ -93,3 +93,8 @@ class ImportJob(models.Model):
     @property
     def is_waiting(self) -> bool:
         return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    def discard(self) -> None:
+        """Delete the job and its uploaded file: a refused upload, an unconfirmed preview."""
+        self.file.delete(save=False)
+        self.delete()

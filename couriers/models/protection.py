@@ -11,11 +11,13 @@ from couriers.privacy.masking import mask_phone
 
 
 class PhoneCode(models.Model):
-    """A one-time code sent by SMS to prove a courier holds a phone number."""
+    """A one-time code sent by SMS to prove a courier holds a phone number. It is good only on
+    the device that asked for it, so guesses from anywhere else never reach it."""
 
     phone = models.CharField(_("手机号码"), max_length=11, db_index=True)
     code_hash = models.CharField(_("验证码摘要"), max_length=64)
     address = models.CharField(_("网络地址标识"), max_length=64, db_index=True)
+    device = models.CharField(_("设备标识"), max_length=64, default="", editable=False)
     created_at = models.DateTimeField(_("发送时间"), default=timezone.now)
     expires_at = models.DateTimeField(_("过期时间"))
     used_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
@@ -35,15 +37,20 @@ class PhoneCode(models.Model):
 
 
 class PhoneLock(models.Model):
-    """A phone locked after too many wrong codes."""
+    """A phone locked on one device after too many wrong codes from that device: a stranger
+    guessing locks out only themselves, never the owner's own phone."""
 
-    phone = models.CharField(_("手机号码"), max_length=11, unique=True)
+    phone = models.CharField(_("手机号码"), max_length=11)
+    device = models.CharField(_("设备标识"), max_length=64, default="", editable=False)
     locked_until = models.DateTimeField(_("锁定至"))
 
     class Meta:
         verbose_name = _("手机号锁定")
         verbose_name_plural = _("手机号锁定")
         ordering = ["-locked_until"]
+        constraints = [
+            models.UniqueConstraint(fields=["phone", "device"], name="phonelock_phone_device")
+        ]
 
     def __str__(self) -> str:
         return mask_phone(self.phone)

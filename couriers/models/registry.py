@@ -300,6 +300,11 @@ class CourierQuerySet(TownScopedQuerySet):
             is_business_backbone=True, political_status=Courier.PoliticalStatus.APPLICANT
         )
 
+    def status_to_verify(self) -> CourierQuerySet:
+        """Couriers whose own answer about their status differs from their stage history and
+        awaits staff (an open StatusCheck; at most one each)."""
+        return self.filter(status_checks__resolved_at__isnull=True)
+
     def headline_figures(self) -> dict[str, int]:
         """Registered couriers, party members and those managed locally, in one query."""
         members = Q(political_status__in=Courier.PoliticalStatus.member_values())

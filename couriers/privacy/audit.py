@@ -1,17 +1,22 @@
 """The audit trail (django-auditlog): who changed which personal data, and who looked.
 
 Every model is tracked by default (settings.AUDITLOG_*), with phone and ID numbers masked in
-the log. Imports write their rows in bulk, past the model signals, so each import leaves one
-entry of its own with its file name and counts; opening a courier's full ID number leaves an
-"access" entry.
+the log: fields named for them by django-auditlog, and any such number typed into free text
+(notes, needs, answers) by `mask_entry`, as every entry is written. Imports write their rows
+in bulk, past the model signals, so each import leaves one entry of its own with its file
+name and counts, written by the import engine itself whoever started it (the admin or
+`manage.py import_survey`); opening a courier's full ID number leaves an "access" entry.
 """
 
 from __future__ import annotations
+
+import json
 
 from auditlog.middleware import AuditlogMiddleware
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 
+from couriers.privacy.masking import mask_numbers
 from couriers.security.ratelimit import client_address
 
 
@@ -29,22 +34,56 @@ class AuditMiddleware(AuditlogMiddleware):
         }
 
 
-def log_import(job, report) -> LogEntry:
-    """One entry per import: who, which file, and what it did."""
+def _masked(value):
+    if isinstance(value, str):
+        return mask_numbers(value)
+    if isinstance(value, dict):
+        return {key: _masked(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_masked(item) for item in value]
+    return value
+
+
+def mask_entry(sender, instance: LogEntry, **kwargs) -> None:
+    """pre_save of every audit entry, whatever wrote it (a model's diff, a many-to-many change,
+    an import, an access): the numbers in its text are masked before it is stored. The field
+    masking of django-auditlog knows only field names, not what staff type into a note."""
+    instance.object_repr = mask_numbers(instance.object_repr)
+    instance.changes_text = mask_numbers(instance.changes_text)
+    for name in ("changes", "serialized_data", "additional_data"):
+        setattr(instance, name, _masked(getattr(instance, name)))
+
+
+def mask_admin_entry(sender, instance, **kwargs) -> None:
+    """pre_save of Django's own admin history (django_admin_log): it names the records it
+    touched (an inline's added need, by its first characters) in its object name and message."""
+    instance.object_repr = mask_numbers(instance.object_repr)
+    try:  # JSON, whose \uXXXX escapes would hide a number's edges from the pattern
+        message = json.loads(instance.change_message)
+    except ValueError:
+        instance.change_message = mask_numbers(instance.change_message)
+    else:
+        instance.change_message = json.dumps(_masked(message))
+
+
+def log_import(*, actor, filename: str, report, subject, sheet: str = "") -> LogEntry:
+    """One entry per import: who, which file, and what it did. `subject` is the import's job
+    (the admin's path), or the imported model when no job holds it (the command line)."""
+    many = isinstance(subject, type)
     return LogEntry.objects.create(
-        content_type=ContentType.objects.get_for_model(job),
-        object_pk=str(job.pk),
-        object_id=job.pk,
-        object_repr=str(job)[:200],
+        content_type=ContentType.objects.get_for_model(subject),
+        object_pk="*" if many else str(subject.pk),
+        object_id=None if many else subject.pk,
+        object_repr=(f"{sheet}：{filename}" if many else str(subject))[:200],
         action=LogEntry.Action.CREATE,
-        actor=job.user,
+        actor=actor,
         changes={
-            "导入文件": ["", job.filename],
+            "导入文件": ["", filename],
             "新增": ["", str(report.new)],
             "更新": ["", str(report.updated)],
             "无变化": ["", str(report.unchanged)],
         },
-        additional_data={"kind": job.kind, "rows": report.rows},
+        additional_data={"kind": getattr(subject, "kind", ""), "rows": report.rows},
     )
 
 

@@ -1,5 +1,7 @@
 """Masked display of personal identifiers for lists, logs and public pages (PIPL)."""
 
+import re
+
 
 def mask_phone(phone: str) -> str:
     """138****1234; short or empty values are masked whole."""
@@ -40,3 +42,24 @@ def mask_for_log(value: str) -> str:
     if len(value) >= 15:
         return mask_id_number(value)
     return mask_phone(value)
+
+
+# An ID number first: its digits would otherwise read as a phone number inside it. People
+# type them grouped (139 0000 1111, 139-0000-1111) and phones with the country code (+86,
+# 86): all of that is one number.
+_NUMBERS = re.compile(
+    r"(?<![\dA-Za-z])(?:\+?86[ -]?)?"
+    r"(\d{6}[ -]?\d{8}[ -]?\d{3}[\dXx]|1[3-9]\d[ -]?\d{4}[ -]?\d{4})"
+    r"(?![\dA-Za-z])"
+)
+
+
+def mask_numbers(text: str) -> str:
+    """Free text (a note, a need, a published report) with every mobile or ID number in it
+    masked, since people type them in."""
+
+    def hide(match: re.Match) -> str:
+        digits = re.sub(r"[ -]", "", match.group(1))
+        return mask_id_number(digits) if len(digits) == 18 else mask_phone(digits)
+
+    return _NUMBERS.sub(hide, str(text)) if text else text

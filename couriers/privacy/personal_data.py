@@ -1,10 +1,13 @@
 """A person's rights over their data (PIPL): everything held about them, and its erasure.
 
-A person is found by their phone number: their courier record and every record that points
-at it (followed generically, so later features are covered without a change here), one-time
-codes sent to the number, enterprise and check-in point contacts with that number, audit and
-admin log entries about those records, sessions signed in as them, and uploaded spreadsheets
-still waiting to be imported that contain the number.
+A person is found by their phone number (and ID number, theirs on record or given): their
+courier record and every record that points at it (followed generically, so later features
+are covered without a change here), one-time codes sent to the number, enterprise and
+check-in point contacts with that number, audit and admin log entries about those records,
+sessions signed in as them or holding their number (a check-in started but not verified, a
+sign-in waiting for its code), uploaded spreadsheets still waiting to be imported that
+contain the number, and the rows of import reports (previews, errors) that name them: a full
+phone or ID number, or their name beside the masked form of either.
 
 On erasure the courier record stays as an anonymous shell, so the district's statistics (how
 many checked in, posts claimed) keep their meaning, but nothing in it identifies anyone.
@@ -35,6 +38,7 @@ from django.db import models, transaction
 
 from couriers.identity import SESSION_KEY
 from couriers.models import Courier, Enterprise, ImportJob, PhoneCode, PhoneLock
+from couriers.privacy.masking import mask_id_number, mask_phone
 
 ERASED_NAME = "已注销"
 
@@ -44,14 +48,30 @@ class Holdings:
     """The records held about one person, model by model."""
 
     phone: str
+    id_numbers: set[str] = field(default_factory=set)
+    names: set[str] = field(default_factory=set)
     courier: Courier | None = None
     related: dict[type[models.Model], list[models.Model]] = field(
         default_factory=lambda: defaultdict(list)
     )
     contacts: list[models.Model] = field(default_factory=list)
     codes: list[models.Model] = field(default_factory=list)
-    sessions: list[Session] = field(default_factory=list)
+    sessions: list[Session] = field(default_factory=list)  # signed in as them: deleted
+    # Other sessions holding something about them: session key -> the entries that do.
+    session_entries: dict[str, dict] = field(default_factory=dict)
     import_jobs: list[ImportJob] = field(default_factory=list)
+    # Import reports naming them: job -> its preview rows and error rows that do.
+    report_rows: dict[ImportJob, dict[str, list]] = field(default_factory=dict)
+
+    def found_anything(self) -> bool:
+        return bool(
+            self.records()
+            or self.codes
+            or self.import_jobs
+            or self.sessions
+            or self.session_entries
+            or self.report_rows
+        )
 
     def records(self) -> list[models.Model]:
         own = [self.courier] if self.courier else []
@@ -90,14 +110,18 @@ def _referrers(objs: list[models.Model], depth: int, found: dict) -> None:
             _referrers(rows, depth - 1, found)
 
 
-def find(phone: str) -> Holdings:
+def find(phone: str, id_number: str = "") -> Holdings:
     held = Holdings(phone=phone)
     held.courier = Courier.objects.filter(phone=phone).first()
+    if id_number:
+        held.id_numbers.add(id_number.upper())
     if held.courier:
         _referrers([held.courier], depth=3, found=held.related)
-        held.sessions = [
-            s for s in Session.objects.all() if s.get_decoded().get(SESSION_KEY) == held.courier.pk
-        ]
+        held.names.add(held.courier.name)
+        if held.courier.id_number:
+            held.id_numbers.add(held.courier.id_number.upper())
+    _find_in_sessions(held)
+    _find_in_reports(held)
     held.contacts = list(Enterprise.objects.filter(contact_phone=phone))
     checkin_point = apps.get_model("stations", "CheckinPoint")
     held.contacts += list(checkin_point.objects.filter(contact_phone=phone))
@@ -107,6 +131,67 @@ def find(phone: str) -> Holdings:
     pending = ImportJob.objects.exclude(file="")
     held.import_jobs = [job for job in pending if _file_mentions(job, phone)]
     return held
+
+
+def _numbers(held: Holdings) -> list[str]:
+    return [held.phone, *held.id_numbers]
+
+
+def _mentions(value, numbers: list[str]) -> bool:
+    """Whether a session value (any nesting of dicts, lists and scalars) holds a number."""
+    if isinstance(value, dict):
+        return any(_mentions(item, numbers) for item in value.values())
+    if isinstance(value, list | tuple):
+        return any(_mentions(item, numbers) for item in value)
+    text = str(value).upper()
+    return any(number in text for number in numbers)
+
+
+def _find_in_sessions(held: Holdings) -> None:
+    """Sessions signed in as them, and entries of any other session that hold their number;
+    the names typed beside it (an unverified check-in) are theirs too."""
+    numbers = _numbers(held)
+    for session in Session.objects.all():
+        data = session.get_decoded()
+        if held.courier is not None and data.get(SESSION_KEY) == held.courier.pk:
+            held.sessions.append(session)
+            continue
+        entries = {key: value for key, value in data.items() if _mentions(value, numbers)}
+        if entries:
+            held.session_entries[session.session_key] = entries
+            for value in entries.values():
+                if isinstance(value, dict) and isinstance(value.get("name"), str):
+                    held.names.add(value["name"])
+
+
+def _names_them(cells: list, held: Holdings) -> bool:
+    """A report row about them: a full number, or their name beside a masked one (previews
+    show numbers masked)."""
+    texts = [str(cell).strip().upper() for cell in cells]
+    full = _numbers(held)
+    if any(number in text for text in texts for number in full):
+        return True
+    masked = [mask_phone(held.phone), *(mask_id_number(n) for n in held.id_numbers)]
+    named = any(text in held.names for text in [str(cell).strip() for cell in cells])
+    return named and any(m in text for text in texts for m in masked)
+
+
+def _find_in_reports(held: Holdings) -> None:
+    for job in ImportJob.objects.exclude(report={}):
+        report = job.report or {}
+        preview = [row for row in report.get("preview", []) if _names_them(row, held)]
+        # An error row is one cell; a spreadsheet row's errors are judged together.
+        by_row: dict[object, list[dict]] = defaultdict(list)
+        for error in report.get("errors", []):
+            by_row[error.get("row")].append(error)
+        errors = [
+            error
+            for group in by_row.values()
+            if _names_them([e.get(k, "") for e in group for k in ("value", "message")], held)
+            for error in group
+        ]
+        if preview or errors:
+            held.report_rows[job] = {"preview": preview, "errors": errors}
 
 
 def _file_mentions(job: ImportJob, phone: str) -> bool:
@@ -155,7 +240,20 @@ def export(held: Holdings) -> str:
             for entry in held.admin_entries()
         ],
         "signed_in_sessions": len(held.sessions),
+        # What other sessions hold about them (e.g. a check-in started but not verified).
+        "sessions": list(held.session_entries.values()),
         "pending_import_files": [job.filename for job in held.import_jobs],
+        "import_reports": [
+            {
+                "job": job.pk,
+                "file": job.filename,
+                "kind": job.get_kind_display(),
+                "uploaded_at": job.created_at,
+                "preview_rows": rows["preview"],
+                "errors": rows["errors"],
+            }
+            for job, rows in held.report_rows.items()
+        ],
     }
     out = io.StringIO()
     json.dump(document, out, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
@@ -197,6 +295,20 @@ def _erase(held: Holdings) -> dict[str, int]:
         touched["登录会话"] = Session.objects.filter(
             session_key__in=[s.session_key for s in held.sessions]
         ).delete()[0]
+    for session_key, entries in held.session_entries.items():
+        session = Session.objects.filter(session_key=session_key).first()
+        if session is None:
+            continue
+        data = {k: v for k, v in session.get_decoded().items() if k not in entries}
+        # An empty session is deleted by the manager's save.
+        Session.objects.save(session_key, data, session.expire_date)
+        touched["其他会话中的信息（如未验证的报到）"] += 1
+    for job, rows in held.report_rows.items():
+        report = dict(job.report)
+        report["preview"] = [r for r in report.get("preview", []) if r not in rows["preview"]]
+        report["errors"] = [e for e in report.get("errors", []) if e not in rows["errors"]]
+        ImportJob.objects.filter(pk=job.pk).update(report=report)
+        touched["导入记录中的行（已删除）"] += len(rows["preview"]) + len(rows["errors"])
     for contact in held.contacts:
         blank = {"contact_phone": ""}
         for name_field in ("contact_person", "contact_name"):

@@ -3,35 +3,81 @@
 Every POST to a public page (anything outside the staff admin) is counted per browser and per
 client address in fixed windows; past the limit the client gets HTTP 429 with a Chinese
 message, while other clients carry on. A view may set its own limits with `rate_limit`.
+
+Who the client is, here and for every other limit and log: its address is `client_address`
+(X-Forwarded-For is believed only from TRUSTED_PROXIES), its browser is `issued_device` (the
+device cookie counts only when the server signed it).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import random
+import re
 import time
 
 from django.conf import settings
+from django.core import signing
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from couriers.models import RateCounter
 
-DEVICE_COOKIE = "fx_device"  # set by stations.devices for anonymous visitors
+DEVICE_COOKIE = "fx_device"  # issued, signed, by stations.devices for anonymous visitors
+_DEVICE_SALT = "fengxian.device-cookie"
+_DEVICE_TOKEN = re.compile(r"[0-9a-f]{32}")
+
+
+def _ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(value.strip())
+    except ValueError:
+        return None
+
+
+@functools.lru_cache(maxsize=4)
+def _networks(proxies: tuple[str, ...]) -> tuple:
+    return tuple(ipaddress.ip_network(proxy, strict=False) for proxy in proxies)
 
 
 def client_address(request: HttpRequest) -> str:
-    """The client's address. Behind the HTTPS proxy REMOTE_ADDR is the proxy, and the proxy's
-    X-Forwarded-For last hop is the client (the proxy must overwrite that header)."""
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip()
-    for candidate in (forwarded, request.META.get("REMOTE_ADDR", "")):
-        try:
-            return str(ipaddress.ip_address(candidate))
-        except ValueError:
-            continue  # not an address: a misconfigured proxy passing the client's header on
-    return ""
+    """The client's address (also django-axes' and the audit log's).
+
+    REMOTE_ADDR, unless that is one of our own proxies (TRUSTED_PROXIES): then X-Forwarded-For
+    is walked from the right past our proxies to the first address that is not ours. Whatever
+    a client writes into that header itself sits further left and is never reached, so nobody
+    chooses the address their requests count against."""
+    address = _ip(request.META.get("REMOTE_ADDR", ""))
+    if address is None:
+        return ""
+    ours = _networks(tuple(settings.TRUSTED_PROXIES))
+    hops = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+    for hop in reversed(hops):
+        if not any(address in network for network in ours):
+            break
+        forwarded = _ip(hop)
+        if forwarded is None:
+            break  # junk where the client should be: keep the nearest address we know
+        address = forwarded
+    return str(address)
+
+
+def sign_device(token: str) -> str:
+    """The device cookie's value for `token`, signed so that only the server can make one."""
+    return signing.Signer(salt=_DEVICE_SALT).sign(token)
+
+
+def issued_device(request: HttpRequest) -> str:
+    """The token of the device cookie the server issued this browser, else "": a made-up,
+    unsigned or tampered cookie is no cookie, and limits count that browser by its address."""
+    try:
+        token = signing.Signer(salt=_DEVICE_SALT).unsign(request.COOKIES.get(DEVICE_COOKIE, ""))
+    except signing.BadSignature:
+        return ""
+    return token if _DEVICE_TOKEN.fullmatch(token) else ""
 
 
 def digest(*parts: str) -> str:
@@ -68,8 +114,9 @@ def over_limit(request: HttpRequest, scope: str, limits: dict | None = None) -> 
     """Seconds to wait when this request is over one of its limits, else 0."""
     limits = limits or settings.PUBLIC_POST_LIMITS
     address = client_address(request)
-    # A browser without our cookie counts by its address, so dropping cookies gains nothing.
-    device = request.COOKIES.get(DEVICE_COOKIE) or f"ip:{address}"
+    # A browser without our cookie counts by its address, so dropping or inventing cookies
+    # gains nothing.
+    device = issued_device(request) or f"ip:{address}"
     for kind, ident in (("device", device), ("address", address)):
         if kind not in limits:
             continue

@@ -7,7 +7,6 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
-from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -20,6 +19,7 @@ from couriers.admin_scoping import TownScopedAdmin
 from couriers.imports.admin import SheetImportMixin
 from couriers.imports.resources import SafeExportResource
 from couriers.models import ImportJob
+from couriers.scoping import staff_object_or_404
 from stations.checkin.flow import point_token
 from stations.models import (
     Campaign,
@@ -101,9 +101,9 @@ class CheckinPointAdmin(SheetImportMixin, TownScopedAdmin):
         return super().changelist_view(request, extra_context)
 
     def poster_view(self, request, pk: int):
-        point = self.get_object(request, str(pk))
-        if point is None:
-            raise Http404
+        point = staff_object_or_404(
+            request.user, CheckinPoint.objects.select_related("town"), pk=pk
+        )
         return render_poster(
             request,
             title="你好小哥，欢迎回家",

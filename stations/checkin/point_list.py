@@ -7,6 +7,7 @@ import dataclasses
 
 from couriers.imports import cell_values
 from couriers.imports.sheet_import import Column, ImportReport, Record, SheetImporter
+from couriers.privacy.masking import mask_phone
 from couriers.references import References
 from couriers.scoping import ALL_TOWNS
 from stations.models import CheckinPoint
@@ -56,7 +57,7 @@ COLUMNS = [
         help="选填，“纬度,经度”（WGS-84）。",
     ),
     Column("contact_name", "联系人"),
-    Column("contact_phone", "联系电话"),
+    Column("contact_phone", "联系电话", mask=mask_phone),
     Column("target", "报到目标", _target, aliases=("目标人数",), help="选填，默认 30。"),
 ]
 
@@ -106,6 +107,8 @@ class PointListImporter(SheetImporter):
         if values.get("target") is not None:
             fields["target"] = values["target"]
         point = self.points.get((town.pk, values["name"]))
+        if not self.check_editable(record, point, report, "name"):
+            return None
         if point is None:
             plan.new.append(CheckinPoint(name=values["name"], **fields))
             return "new"

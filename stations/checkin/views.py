@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -24,6 +26,9 @@ from stations.models import Campaign, CheckinPoint, SixI
 from stations.views import Entry, search_stations
 
 PENDING = "checkin_pending"
+# An unverified check-in (name, phone, political status) is kept no longer than this: older,
+# it is dropped and the form starts again.
+PENDING_MAX_AGE = 3600
 DEBUG_CODE = "debug_code"
 
 
@@ -121,13 +126,15 @@ def _bad_token(request: HttpRequest) -> HttpResponse:
     return render(request, "checkin/bad_token.html", status=400)
 
 
-def _send_code(request: HttpRequest, phone: str) -> bool:
+def _send_code(request: HttpRequest, phone: str, *, deliver: bool = True) -> bool:
     try:
-        code = otp.send_code(phone, devices.address_hash(request))
+        code = otp.send_code(
+            phone, devices.address_hash(request), devices.device_hash(request), deliver=deliver
+        )
     except otp.CodeError as problem:
         messages.error(request, str(problem))
         return False
-    if settings.DEBUG:  # development only: the console backend does not really send
+    if settings.DEBUG and deliver:  # development only: the console backend does not really send
         request.session[DEBUG_CODE] = code
     return True
 
@@ -137,6 +144,7 @@ def _debug_code(request: HttpRequest) -> str | None:
     return request.session.get(DEBUG_CODE) if settings.DEBUG else None
 
 
+@devices.remembers_device
 def checkin_start(request: HttpRequest, token: str) -> HttpResponse:
     point = point_from_token(token)
     if point is None:
@@ -185,7 +193,9 @@ def checkin_start(request: HttpRequest, token: str) -> HttpResponse:
         }
         if courier and courier.phone == data["phone"]:  # already proved this phone
             return _complete(request, token, point, pending, campaign)
-        request.session[PENDING] = pending
+        request.session[PENDING] = pending | {"started_at": time.time()}
+        if courier is None:  # a visitor not signed in: the session itself ends with the form
+            request.session.set_expiry(PENDING_MAX_AGE)
         if _send_code(request, data["phone"]):
             return redirect("checkin:verify", token=token)
     return render(
@@ -193,11 +203,15 @@ def checkin_start(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+@devices.remembers_device
 def checkin_verify(request: HttpRequest, token: str) -> HttpResponse:
     point = point_from_token(token)
     if point is None:
         return _bad_token(request)
     pending = request.session.get(PENDING)
+    if pending and time.time() - pending.get("started_at", 0) > PENDING_MAX_AGE:
+        del request.session[PENDING]  # too old: dropped
+        pending = None
     if not pending or pending["point"] != point.pk:
         return redirect("checkin:start", token=token)
     form = CodeForm(request.POST or None)
@@ -208,7 +222,9 @@ def checkin_verify(request: HttpRequest, token: str) -> HttpResponse:
             return redirect("checkin:verify", token=token)
         if form.is_valid():
             try:
-                otp.verify_code(pending["phone"], form.cleaned_data["code"])
+                otp.verify_code(
+                    pending["phone"], form.cleaned_data["code"], devices.device_hash(request)
+                )
             except otp.CodeError as problem:
                 form.add_error("code", str(problem))
             else:
@@ -337,6 +353,7 @@ def me_edit(request: HttpRequest) -> HttpResponse:
     return render(request, "checkin/me_edit.html", {"form": form, "courier": courier})
 
 
+@devices.remembers_device
 def me_signin(request: HttpRequest) -> HttpResponse:
     """Sign in again (on another phone) with phone and code."""
     if request.method == "POST" and "code" in request.POST:
@@ -344,7 +361,7 @@ def me_signin(request: HttpRequest) -> HttpResponse:
         form = CodeForm(request.POST)
         if phone and form.is_valid():
             try:
-                otp.verify_code(phone, form.cleaned_data["code"])
+                otp.verify_code(phone, form.cleaned_data["code"], devices.device_hash(request))
             except otp.CodeError as problem:
                 form.add_error("code", str(problem))
             else:
@@ -365,9 +382,11 @@ def me_signin(request: HttpRequest) -> HttpResponse:
     form = PhoneForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         phone = form.cleaned_data["phone"]
-        if not Courier.objects.filter(phone=phone).exists():
-            form.add_error("phone", "这个手机号还没有报到，请先扫描报到点的二维码报到。")
-        elif _send_code(request, phone):
+        # One answer whether or not the phone has checked in, so that the page tells nobody who
+        # is registered: the same limits, the same stored code and the same page either way;
+        # only a courier's phone is sent the message.
+        registered = Courier.objects.filter(phone=phone).exists()
+        if _send_code(request, phone, deliver=registered):
             request.session["signin_phone"] = phone
             return render(
                 request,

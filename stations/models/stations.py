@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from couriers.models import Community, Courier, Town
+from couriers.privacy.images import PhotoField
 from couriers.scoping import TownScopedQuerySet
 from stations import geo, hours
 
@@ -94,7 +95,8 @@ class Station(models.Model):
         Service, blank=True, related_name="stations", verbose_name=_("服务项目")
     )
     is_demonstration = models.BooleanField(_("示范站点"), default=False)
-    photo = models.ImageField(_("照片"), upload_to="stations/", blank=True)
+    # A picture of a public place shown on public pages: public MEDIA, once cleaned.
+    photo = PhotoField(_("照片"), upload_to="stations/", blank=True)
     is_active = models.BooleanField(
         _("启用"), default=True, help_text=_("停用的站点不在公众页面显示")
     )

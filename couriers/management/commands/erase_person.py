@@ -3,7 +3,11 @@ logs included, and report what was touched (see couriers/privacy/personal_data.p
 
 from django.core.management.base import BaseCommand
 
-from couriers.management.commands.export_person import person_phone
+from couriers.management.commands.export_person import (
+    add_person_arguments,
+    person_id_number,
+    person_phone,
+)
 from couriers.privacy import personal_data
 
 
@@ -11,12 +15,12 @@ class Command(BaseCommand):
     help = "删除或匿名化平台保存的某人的全部个人信息（含日志），并报告处理了哪些记录。"
 
     def add_arguments(self, parser):
-        parser.add_argument("phone", help="本人手机号码")
+        add_person_arguments(parser)
         parser.add_argument("--yes", action="store_true", help="不再确认，直接执行（脚本中使用）")
 
-    def handle(self, phone, yes=False, **options):
-        held = personal_data.find(person_phone(phone))
-        if not held.records() and not held.codes and not held.import_jobs:
+    def handle(self, phone, yes=False, id_number=None, **options):
+        held = personal_data.find(person_phone(phone), person_id_number(id_number))
+        if not held.found_anything():
             self.stdout.write("平台没有保存该手机号码的信息，无需处理。")
             return
         if not yes:
