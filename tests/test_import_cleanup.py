@@ -122,9 +122,11 @@ def test_a_job_removed_while_it_waited_is_skipped_by_the_worker(nanqiao):
     process_import_job.call(gone.pk)  # no error: nothing left to do
 
 
-def test_deploy_runs_the_sweep_hourly():
-    timer = (ROOT / "deploy/systemd/fengxian-cleanup-imports.timer").read_text()
-    service = (ROOT / "deploy/systemd/fengxian-cleanup-imports.service").read_text()
+def test_deploy_runs_the_sweeps_hourly():
+    timer = (ROOT / "deploy/systemd/fengxian-housekeeping.timer").read_text()
+    service = (ROOT / "deploy/systemd/fengxian-housekeeping.service").read_text()
     assert "OnCalendar=hourly" in timer and "Persistent=true" in timer
-    assert "manage.py cleanup_imports" in service and "Type=oneshot" in service
+    assert "Type=oneshot" in service
+    for command in ("cleanup_imports", "expire_vouchers", "clearsessions"):
+        assert f"ExecStart=/srv/fengxian/venv/bin/python manage.py {command}\n" in service
     assert "ReadWritePaths=/srv/fengxian/private" in service

@@ -140,6 +140,9 @@ def test_town_staff_see_their_towns_rewards_and_vouchers_only(nanqiao_client, vo
         nanqiao_client.get(f"/admin/activities/reward/{theirs.reward_id}/change/").status_code
         == 404
     )
+    statement = "/admin/activities/partner/{}/statement/"
+    assert nanqiao_client.get(statement.format(mine.reward.partner_id)).status_code == 200
+    assert nanqiao_client.get(statement.format(theirs.reward.partner_id)).status_code == 404
 
 
 def test_vouchers_filter_by_state_partner_town_and_month(district_client, vouchers_of_both, shop):

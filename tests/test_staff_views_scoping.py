@@ -130,6 +130,10 @@ COVERED_ELSEWHERE = {
         "test_activities_staff.py",
         "test_the_sign_up_export_is_scoped_and_masks_phones",
     ),
+    "admin:activities_partner_statement": (
+        "test_rewards_admin.py",
+        "test_town_staff_see_their_towns_rewards_and_vouchers_only",
+    ),
     "admin:activities_attendance_export": (
         "test_activities_staff.py",
         "test_the_attendance_export_is_scoped_and_masks_phones",

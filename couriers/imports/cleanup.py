@@ -7,7 +7,7 @@ After IMPORT_PREVIEW_RETENTION_HOURS (default 24):
 - a file under imports/ that no job refers to (left by a crash between storing and recording
   it) is deleted.
 
-`manage.py cleanup_imports` runs this (hourly, from deploy/systemd/fengxian-cleanup-imports
+`manage.py cleanup_imports` runs this (hourly, from deploy/systemd/fengxian-housekeeping
 .timer), and so does the task worker after each import (couriers.imports.tasks): django-tasks
 schedules nothing by itself.
 """

@@ -10,7 +10,7 @@ from couriers.imports.running import run_job
 def process_import_job(job_id: int) -> None:
     run_job(job_id)
     # django-tasks has no periodic tasks: each import the worker runs also queues a sweep of
-    # expired uploads (deploy/systemd/fengxian-cleanup-imports.timer covers quiet days).
+    # expired uploads (deploy/systemd/fengxian-housekeeping.timer covers quiet days).
     sweep_expired_imports.enqueue()
 
 

@@ -2,7 +2,7 @@
 
 Unconfirmed previews older than IMPORT_PREVIEW_RETENTION_HOURS go with their files; confirmed
 imports keep their record but not a leftover file; files no job refers to go too. Run hourly
-by deploy/systemd/fengxian-cleanup-imports.timer (and by the task worker after each import).
+by deploy/systemd/fengxian-housekeeping.timer (and by the task worker after each import).
 """
 
 from django.core.management.base import BaseCommand
