@@ -197,6 +197,13 @@ class AdjustmentForm(forms.ModelForm):
             self.add_error("amount", "调整的积分不能为 0。")
         if not (data.get("reason") or "").strip():
             self.add_error("reason", "人工调整必须填写原因。")
+        courier, amount = data.get("courier"), data.get("amount")
+        if courier is not None and amount is not None and amount < 0:
+            left = points.balance(courier)
+            if left + amount < 0:  # checked again under a lock when it is written
+                self.add_error(
+                    "amount", f"积分余额不足：当前余额 {left} 分，不能扣除 {-amount} 分。"
+                )
         return data
 
 

@@ -25,6 +25,22 @@ def balance(courier: Courier) -> int:
     return PointsEntry.objects.filter(courier=courier).aggregate(total=Sum("amount"))["total"] or 0
 
 
+def _check_debit(courier_id: int, amount: int) -> None:
+    """A balance never goes below zero, whatever takes points away (a redemption, a staff
+    reversal or deduction after the points were spent). The courier's row is locked, so two
+    debits at once are judged one after the other; call inside a transaction."""
+    if amount >= 0:
+        return
+    Courier.objects.select_for_update().filter(pk=courier_id).first()
+    left = PointsEntry.objects.filter(courier_id=courier_id).aggregate(total=Sum("amount"))
+    left = left["total"] or 0
+    if left + amount < 0:
+        raise PointsError(
+            f"积分余额不足：当前余额 {left} 分，扣除 {-amount} 分后将为负数。"
+            "如积分已用于兑换，请先取消对应的兑换券。"
+        )
+
+
 def _month_start(moment: datetime.datetime) -> datetime.datetime:
     local = timezone.localtime(moment)
     return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
@@ -94,6 +110,7 @@ def reverse(entry: PointsEntry, reason: str, by, *, voucher_cancelled: bool = Fa
     with transaction.atomic():
         if PointsEntry.objects.filter(reverses=entry).exists():
             raise PointsError("这条记录已经冲正过了。")
+        _check_debit(entry.courier_id, -entry.amount)
         return PointsEntry.objects.create(
             courier=entry.courier,
             amount=-entry.amount,
@@ -110,10 +127,12 @@ def adjust(courier: Courier, amount: int, reason: str, by) -> PointsEntry:
         raise PointsError("人工调整必须填写原因。")
     if amount == 0:
         raise PointsError("调整的积分不能为 0。")
-    return PointsEntry.objects.create(
-        courier=courier,
-        amount=amount,
-        reason=reason.strip(),
-        source=PointsEntry.Source.MANUAL,
-        created_by=by,
-    )
+    with transaction.atomic():
+        _check_debit(courier.pk, amount)
+        return PointsEntry.objects.create(
+            courier=courier,
+            amount=amount,
+            reason=reason.strip(),
+            source=PointsEntry.Source.MANUAL,
+            created_by=by,
+        )

@@ -391,3 +391,51 @@ def test_me_shows_no_qr_for_a_voucher_that_is_no_longer_usable(courier, shop):
     vouchers.cancel(voucher, "本人取消")
     me = signed_in(courier).get("/me/").content.decode()
     assert "已取消" in me and "<svg" not in me and voucher.code not in me
+
+
+# --- the balance never goes below zero, whatever takes points away -----------------------------
+
+
+def test_a_deduction_past_the_balance_is_refused_and_writes_nothing(courier, district):
+    start = points.balance(courier)
+    with pytest.raises(points.PointsError, match="积分余额不足"):
+        points.adjust(courier, -(start + 1), "扣分", district)
+    assert points.balance(courier) == start
+    points.adjust(courier, -start, "扣分", district)
+    assert points.balance(courier) == 0
+
+
+def test_reversing_points_already_spent_on_a_voucher_is_refused(courier, shop, district):
+    award = factories.give_points(courier, 10)
+    redeem(courier, factories.reward(shop, price=points.balance(courier)).pk)
+    with pytest.raises(points.PointsError, match="请先取消对应的兑换券"):
+        points.reverse(award, "误加", district)
+    assert points.balance(courier) == 0
+    assert not PointsEntry.objects.filter(reverses=award).exists()
+
+
+def test_the_admin_refuses_a_deduction_past_the_balance(courier, district_client):
+    start = points.balance(courier)
+    response = district_client.post(
+        "/admin/activities/pointsentry/add/",
+        {"courier": courier.pk, "amount": -(start + 10), "reason": "扣分"},
+    )
+    assert response.status_code == 200 and "积分余额不足" in response.content.decode()
+    assert points.balance(courier) == start
+
+
+def test_unticking_an_attendance_whose_points_were_spent_keeps_it_and_says_why(
+    courier, shop, district_client
+):
+    from activities.models import Attendance
+    from activities.programmes import attendance
+
+    activity = factories.activity(courier.work_town, points=10)
+    record, _ = attendance.mark(activity, courier, via=Attendance.Via.STAFF, by=None)
+    redeem(courier, factories.reward(shop, price=points.balance(courier)).pk)
+    response = district_client.post(
+        f"/admin/activities/attendance/{record.pk}/delete/", {"post": "yes"}, follow=True
+    )
+    page = response.content.decode()
+    assert "未取消" in page and "成功删除" not in page
+    assert Attendance.objects.filter(pk=record.pk).exists() and points.balance(courier) == 0

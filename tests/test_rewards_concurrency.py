@@ -97,3 +97,14 @@ def test_a_voucher_used_and_cancelled_at_once_is_one_or_the_other(shop):
         assert voucher.state == Voucher.State.CANCELLED
         assert reward.stock == 1 and points.balance(courier) == 10
     assert Reward.objects.get(pk=reward.pk).stock in (0, 1)
+
+
+def test_two_staff_deductions_at_once_that_together_exceed_the_balance_one_succeeds(shop):
+    courier = factories.courier(factories.town("南桥镇"), "王小明")
+    factories.give_points(courier, 30)
+    results, problems = at_once(
+        [lambda: points.adjust(courier, -20, "扣分", None) for _ in range(2)]
+    )
+    assert len(results) == 1 and len(problems) == 1
+    assert isinstance(problems[0], points.PointsError)
+    assert points.balance(courier) == 10

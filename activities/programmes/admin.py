@@ -10,6 +10,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -18,6 +19,7 @@ from import_export import fields
 from import_export.admin import ExportMixin
 from import_export.formats import base_formats
 
+from activities import points
 from activities.models import (
     Activity,
     Attendance,
@@ -29,6 +31,17 @@ from couriers.admin_scoping import TownScopedAdmin, scoped
 from couriers.imports.resources import SafeExportResource
 from couriers.scoping import staff_object_or_404
 from stations.posters import render_poster
+
+
+def _unmark(model_admin, request, record: Attendance) -> bool:
+    """Untick an attendance; when its points were already spent (the reversal would take the
+    balance below zero) it stays, and staff are told why."""
+    try:
+        attendance.unmark(record, request.user)
+    except points.PointsError as problem:
+        model_admin.message_user(request, f"{record}：未取消。{problem}", messages.ERROR)
+        return False
+    return True
 
 
 class ExportForUser(ExportMixin):
@@ -203,7 +216,7 @@ class ActivityAdmin(TownScopedAdmin):
         # the activity's points.
         for row in formset.deleted_forms:
             if row.instance.pk:
-                attendance.unmark(row.instance, request.user)
+                _unmark(self, request, row.instance)
         for row in formset.forms:
             if row in formset.deleted_forms or not row.has_changed() or row.instance.pk:
                 continue
@@ -379,8 +392,7 @@ class SignUpAdmin(ExportForUser, TownScopedAdmin):
             record = Attendance.objects.filter(
                 activity_id=signup.activity_id, courier_id=signup.courier_id
             ).first()
-            if record is not None:
-                attendance.unmark(record, request.user)
+            if record is not None and _unmark(self, request, record):
                 done += 1
         self.message_user(request, f"已取消 {done} 人的出席登记。", messages.SUCCESS)
 
@@ -437,8 +449,13 @@ class AttendanceAdmin(ExportForUser, TownScopedAdmin):
         obj.pk, obj.at, obj.via = record.pk, record.at, record.via
 
     def delete_model(self, request, obj):
-        attendance.unmark(obj, request.user)
+        _unmark(self, request, obj)
+
+    def response_delete(self, request, obj_display, obj_id):
+        if Attendance.objects.filter(pk=obj_id).exists():  # kept: _unmark said why
+            return HttpResponseRedirect(reverse("admin:activities_attendance_changelist"))
+        return super().response_delete(request, obj_display, obj_id)
 
     def delete_queryset(self, request, queryset):
         for record in queryset:
-            attendance.unmark(record, request.user)
+            _unmark(self, request, record)
