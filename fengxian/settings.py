@@ -156,6 +156,8 @@ LANGUAGES = [("zh-hans", "简体中文")]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
+# ISO-first input formats for zh-hans, so <input type="date"> shows and keeps its value.
+FORMAT_MODULE_PATH = ["fengxian.formats"]
 
 # --- Static and media -----------------------------------------------------------------------
 STATIC_URL = "static/"
