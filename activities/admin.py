@@ -370,7 +370,7 @@ class PhotoReportAdmin(TownScopedAdmin):
     def status_badge(self, report: PhotoReport) -> str:
         if report.is_overdue:
             return format_html(
-                '<strong style="color:#b71c1c">{}（已超期）</strong>', report.get_status_display()
+                '<strong class="report-overdue">{}（已超期）</strong>', report.get_status_display()
             )
         return report.get_status_display()
 
@@ -378,7 +378,8 @@ class PhotoReportAdmin(TownScopedAdmin):
     def photo_preview(self, report: PhotoReport) -> str:
         url = reverse("activities:report_photo", args=[report.pk])
         return format_html(
-            '<a href="{0}" target="_blank"><img src="{0}" style="max-width:320px"></a>', url
+            '<a href="{0}" target="_blank"><img src="{0}" class="report-photo" alt="报告照片"></a>',
+            url,
         )
 
     def save_model(self, request, obj, form, change):
