@@ -342,6 +342,30 @@ admin.site.unregister(User)
 class StaffUserAdmin(UserAdmin):
     inlines = (StaffProfileInline,)
     list_display = ("username", "first_name", "is_staff", "is_superuser", "town")
+    # One 姓名 (kept in first_name): it is what the admin shows instead of the login.
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        ("个人信息", {"fields": ("first_name", "email")}),
+        *UserAdmin.fieldsets[2:],
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("username", "first_name", "usable_password", "password1", "password2"),
+            },
+        ),
+    )
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if "first_name" in form.base_fields:
+            name = form.base_fields["first_name"]
+            name.label, name.required = "姓名", True
+            name.help_text = "在走访记录、审计日志等处代替登录名显示"
+        return form
+
     list_select_related = ("staff_profile__town",)
 
     @admin.display(description="负责街镇", ordering="staff_profile__town")

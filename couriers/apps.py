@@ -20,6 +20,15 @@ class CouriersConfig(AppConfig):
 
         pre_save.connect(mask_entry, sender=LogEntry, dispatch_uid="couriers.audit_mask_numbers")
         pre_save.connect(mask_admin_entry, sender=AdminEntry, dispatch_uid="couriers.admin_mask")
+        from django.contrib.auth.models import User
+
+        # Wherever the admin names a user (走访工作人员, 登记人, the audit log) a town office
+        # reads the person's name (姓名, kept in first_name), not a login like "nanqiao".
+        User.__str__ = _display_name
+
+
+def _display_name(user) -> str:
+    return user.first_name.strip() or user.get_username()
 
 
 def _sync_role_groups(sender, **kwargs) -> None:

@@ -158,6 +158,8 @@ USE_I18N = True
 USE_TZ = True
 # ISO-first input formats for zh-hans, so <input type="date"> shows and keeps its value.
 FORMAT_MODULE_PATH = ["fengxian.formats"]
+# Admin strings Django's zh_Hans catalogue lacks (locale/zh_Hans; compiled .mo committed).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 
 # --- Static and media -----------------------------------------------------------------------
 STATIC_URL = "static/"

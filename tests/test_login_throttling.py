@@ -273,6 +273,7 @@ def test_a_strong_password_is_accepted_when_adding_staff(superuser_client):
     password = "Nanqiao-Staff-2025!"
     data = {
         "username": "newstaff",
+        "first_name": "新同事",  # every staff account has a display name (issue 16)
         "usable_password": "true",
         "password1": password,
         "password2": password,
