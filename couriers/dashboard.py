@@ -12,6 +12,7 @@ from django.db.models import Count, Q
 from couriers.figures import Cell, Scope, Section, Table, changelist
 from couriers.models import (
     Brand,
+    Community,
     Courier,
     Need,
     PipelineStage,
@@ -277,9 +278,37 @@ def section(scope: Scope) -> Section:
         chart="bar",
         note="按入党进程的最新阶段统计已登记进程的小哥；停滞：在该阶段超过设定天数。",
     )
+    tables = [towns, worklists, status_table, brand_table, pipeline_table]
+    if not scope.is_district and scope.towns:
+        # A town's own "by town" table is one row: its communities say more.
+        tables.insert(1, communities_table(scope, couriers))
     return Section(
         key="couriers",
         title="快递小哥与党建（底数清、情况明）",
         figures=figures,
-        tables=[towns, worklists, status_table, brand_table, pipeline_table],
+        tables=tables,
+    )
+
+
+def communities_table(scope: Scope, couriers) -> Table:
+    """Couriers by the 村居委 of their outlet, for town staff (two queries)."""
+    counts = dict(
+        couriers.values_list("outlet__community_id")
+        .annotate(n=Count("*"))
+        .values_list("outlet__community_id", "n")
+    )
+    rows = [
+        (str(community.name), [Cell(counts.get(community.pk, 0))])
+        for community in Community.objects.filter(town__in=scope.towns).order_by("name")
+    ]
+    rows.sort(key=lambda row: -row[1][0].value)
+    if counts.get(None):
+        rows.append(("网点未填村居", [Cell(counts[None])]))
+    return Table(
+        key="communities",
+        title="按村居委（网点所在）",
+        columns=["村居委", "小哥"],
+        rows=rows,
+        chart="bar",
+        note="按小哥所在网点的村居委统计。",
     )

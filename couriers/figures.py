@@ -78,6 +78,21 @@ class Scope:
         return self.today.replace(day=1)
 
 
+def chinese_number(value: object) -> str:
+    """A count as Chinese reports write it: 9,876; 138.6万; 1,236万; 1.66亿. Not a number
+    (「3 / 4」, 「—」): unchanged. The exact value goes beside it (a title, the .xlsx export)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return str(value)
+    sign, n = ("-" if value < 0 else ""), abs(value)
+    if round(n / 10_000, 1) >= 10_000:  # 99,999,999 is 1亿, not 10,000万
+        text = f"{n / 100_000_000:,.2f}".rstrip("0").rstrip(".") + "亿"
+    elif n >= 100_000:
+        text = f"{n / 10_000:,.1f}".removesuffix(".0") + "万"
+    else:
+        text = f"{n:,}"
+    return sign + text
+
+
 def totals_by(index: int, counts: dict[tuple, int]) -> dict:
     """Counts keyed by tuples (town, kind) summed over one part of the key: ``totals_by(0, …)``
     per town, ``totals_by(1, …)`` per kind."""

@@ -10,6 +10,8 @@ import itertools
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from couriers.figures import chinese_number
+
 _ids = itertools.count(1)
 
 BAR_HEIGHT = 22
@@ -17,6 +19,13 @@ BAR_GAP = 6
 LABEL_WIDTH = 130
 BAR_WIDTH = 300
 VALUE_WIDTH = 60
+FONT_SIZE = 12  # px, .chart in static/css/dashboard.css
+
+
+def text_width(text: str) -> float:
+    """About how wide `text` is drawn: a Chinese character (or full-width sign) is one em,
+    Latin letters and digits a bit over half one."""
+    return sum(FONT_SIZE if ord(ch) > 0x2E7F else FONT_SIZE * 0.62 for ch in text)
 
 
 def _frame(title: str, desc: str, width: int, height: int, body: str, css: str) -> SafeString:
@@ -33,25 +42,30 @@ def _frame(title: str, desc: str, width: int, height: int, body: str, css: str) 
 def bar_chart(title: str, bars: list[tuple[str, int, str]]) -> SafeString:
     """Horizontal bars: (label, value, url) each; the longest bar is the largest value."""
     peak = max((value for _, value, _ in bars), default=0) or 1
+    # The label column is as wide as the longest label (「行村党群服务站（4号）」 was cut off).
+    label_width = max([LABEL_WIDTH] + [round(text_width(label)) + 12 for label, _, _ in bars])
+    value_width = max(
+        [VALUE_WIDTH] + [round(text_width(chinese_number(v))) + 12 for _, v, _ in bars]
+    )
     parts = []
     for i, (label, value, url) in enumerate(bars):
         y = i * (BAR_HEIGHT + BAR_GAP)
         length = max(round(BAR_WIDTH * value / peak), 1 if value else 0)
         middle = y + BAR_HEIGHT / 2 + 5
         bar = (
-            f'<text class="chart-label" x="{LABEL_WIDTH - 8}" y="{middle}" '
+            f'<text class="chart-label" x="{label_width - 8}" y="{middle}" '
             f'text-anchor="end">{escape(label)}</text>'
-            f'<rect class="chart-bar" x="{LABEL_WIDTH}" y="{y}" width="{length}" '
+            f'<rect class="chart-bar" x="{label_width}" y="{y}" width="{length}" '
             f'height="{BAR_HEIGHT}"></rect>'
-            f'<text class="chart-value" x="{LABEL_WIDTH + length + 6}" y="{middle}">'
-            f"{value}</text>"
+            f'<text class="chart-value" x="{label_width + length + 6}" y="{middle}">'
+            f"{chinese_number(value)}</text>"
         )
         if url:
             bar = f'<a href="{escape(url)}" aria-label="{escape(label)}：{value}">{bar}</a>'
         parts.append(bar)
     height = max(len(bars) * (BAR_HEIGHT + BAR_GAP), BAR_HEIGHT)
     desc = "；".join(f"{label}：{value}" for label, value, _ in bars) or "暂无数据"
-    width = LABEL_WIDTH + BAR_WIDTH + VALUE_WIDTH
+    width = label_width + BAR_WIDTH + value_width
     return _frame(title, desc, width, height, "".join(parts), "chart-bars")
 
 

@@ -65,6 +65,8 @@ def chart_for(table: Table) -> str:
     column = table.chart_column
     title = f"{table.title}：{table.columns[column + 1]}"
     if table.chart == "bar":
+        if len(table.rows) < 2:
+            return ""  # one bar compares nothing (a town's own "by town" row): the table says it
         bars = [
             (label, cells[column].value, cells[column].url)
             for label, cells in table.rows
