@@ -38,6 +38,18 @@ if not DEBUG:
             "DEBUG=False 时必须设置 ALLOWED_HOSTS。 Set ALLOWED_HOSTS when DEBUG is off."
         )
 
+# Where couriers reach the site, e.g. https://portal.example.gov.cn: every public link handed
+# out (poster QR codes, .ics files, text messages) is built from it, not from the host a staff
+# member used (fengxian.links). Without it (development only) the request's host is used.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="").rstrip("/")
+if PUBLIC_BASE_URL and not PUBLIC_BASE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured("PUBLIC_BASE_URL 应形如 https://portal.example.gov.cn")
+if not DEBUG and not PUBLIC_BASE_URL:
+    raise ImproperlyConfigured(
+        "DEBUG=False 时必须设置 PUBLIC_BASE_URL（如 https://portal.example.gov.cn）。"
+        " Set PUBLIC_BASE_URL, the address couriers use, when DEBUG is off."
+    )
+
 INSTALLED_APPS = [
     "fengxian.apps.PortalAdminConfig",  # django.contrib.admin with the portal's site
     "django.contrib.auth",

@@ -30,6 +30,7 @@ from activities.programmes import attendance, signups
 from couriers.admin_scoping import TownScopedAdmin, scoped
 from couriers.imports.resources import SafeExportResource
 from couriers.scoping import staff_object_or_404
+from fengxian.links import public_url
 from stations.posters import render_poster
 
 
@@ -277,8 +278,8 @@ class ActivityAdmin(TownScopedAdmin):
                 f"{timezone.localtime(closes):%H:%M} 有效",
             ],
             address=f"{activity.town.name} · {activity.venue}",
-            url=request.build_absolute_uri(
-                reverse("activities:attend", args=[attendance.token(activity)])
+            url=public_url(
+                reverse("activities:attend", args=[attendance.token(activity)]), request
             ),
         )
 

@@ -20,6 +20,7 @@ from couriers.imports.admin import SheetImportMixin
 from couriers.imports.resources import SafeExportResource
 from couriers.models import ImportJob
 from couriers.scoping import staff_object_or_404
+from fengxian.links import public_url
 from stations.checkin.flow import point_token
 from stations.models import (
     Campaign,
@@ -115,7 +116,7 @@ class CheckinPointAdmin(SheetImportMixin, TownScopedAdmin):
                 "完成报到，认领志愿服务岗位，参加关爱活动",
             ],
             address=f"{point.town.name} · {point.address}",
-            url=request.build_absolute_uri(reverse("checkin:start", args=[point_token(point)])),
+            url=public_url(reverse("checkin:start", args=[point_token(point)]), request),
         )
 
     def progress_view(self, request):
