@@ -14,8 +14,12 @@ from django.core import signing
 
 import stations.checkin.flow
 import stations.models.checkin
+from activities.models import Activity
+from activities.programmes import attendance
+from activities.programmes.admin import copy_activity
 from stations.checkin.flow import point_from_token, point_token
 from stations.models import Campaign, CheckinPoint
+from tests import factories
 
 POINTS = "/admin/stations/checkinpoint/"
 NEW_KEY = "rotated-" + "x" * 60
@@ -43,7 +47,7 @@ def _restart_with_a_new_secret_key(settings, monkeypatch) -> None:
     settings.SECRET_KEY = NEW_KEY
     settings.SECRET_KEY_FALLBACKS = []
     # A signer built at import keeps the key it was built with; a restarted server would not.
-    for module in (stations.models.checkin, stations.checkin.flow):
+    for module in (stations.models.checkin, stations.checkin.flow, attendance):
         for value in vars(module).values():
             if isinstance(value, signing.Signer):
                 monkeypatch.setattr(value, "key", NEW_KEY)
@@ -97,3 +101,32 @@ def test_posters_printed_before_the_upgrade_keep_their_signed_tokens(point):
     migration.keep_printed_tokens(django_apps, None)
     point.refresh_from_db()
     assert point_token(point) == signed and point_from_token(signed) == point
+
+
+# --- attendance posters -----------------------------------------------------------------------
+
+
+def test_an_attendance_poster_still_works_after_the_secret_key_changes(
+    nanqiao_town, settings, monkeypatch
+):
+    activity = factories.activity(nanqiao_town)
+    printed = attendance.token(activity)
+    _restart_with_a_new_secret_key(settings, monkeypatch)
+    assert attendance.activity_from_token(printed) == activity
+
+
+def test_a_copied_activity_gets_its_own_attendance_code(nanqiao_town):
+    activity = factories.activity(nanqiao_town)
+    copy = copy_activity(activity, None)
+    assert attendance.token(copy) != attendance.token(activity)
+    assert attendance.activity_from_token(attendance.token(copy)) == copy
+    assert len(attendance.token(copy)) >= 32
+
+
+def test_attendance_posters_printed_before_the_upgrade_keep_their_signed_codes(nanqiao_town):
+    migration = importlib.import_module("activities.migrations.0005_activity_attendance_token")
+    activity = factories.activity(nanqiao_town)
+    signed = signing.Signer(salt="activities.attendance", sep=".").sign(str(activity.pk))
+    Activity.objects.filter(pk=activity.pk).update(attendance_token=f"unset-{activity.pk}")
+    migration.keep_printed_tokens(django_apps, None)
+    assert attendance.activity_from_token(signed) == activity
