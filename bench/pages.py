@@ -126,6 +126,7 @@ def production_env(url: str, static_root: Path, cache_url: str) -> dict[str, str
         DEBUG="False",
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS=HOST,
+        PUBLIC_BASE_URL=f"http://{HOST}",
         SECURE_SSL_REDIRECT="False",
         SESSION_COOKIE_SECURE="False",
         CSRF_COOKIE_SECURE="False",

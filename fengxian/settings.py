@@ -22,10 +22,14 @@ DEBUG = env.bool("DEBUG", default=True)
 
 _DEV_SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
 SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET_KEY)
+# Old keys still accepted for signatures while rotating SECRET_KEY (comma-separated).
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS = env.list(
     "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else []
 )
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# A form posted after its cookie expired: a Chinese page that keeps what was typed.
+CSRF_FAILURE_VIEW = "couriers.security.csrf.csrf_failure"
 
 if not DEBUG:
     if SECRET_KEY == _DEV_SECRET_KEY or len(SECRET_KEY) < 50:
@@ -37,6 +41,18 @@ if not DEBUG:
         raise ImproperlyConfigured(
             "DEBUG=False 时必须设置 ALLOWED_HOSTS。 Set ALLOWED_HOSTS when DEBUG is off."
         )
+
+# Where couriers reach the site, e.g. https://portal.example.gov.cn: every public link handed
+# out (poster QR codes, .ics files, text messages) is built from it, not from the host a staff
+# member used (fengxian.links). Without it (development only) the request's host is used.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="").rstrip("/")
+if PUBLIC_BASE_URL and not PUBLIC_BASE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured("PUBLIC_BASE_URL 应形如 https://portal.example.gov.cn")
+if not DEBUG and not PUBLIC_BASE_URL:
+    raise ImproperlyConfigured(
+        "DEBUG=False 时必须设置 PUBLIC_BASE_URL（如 https://portal.example.gov.cn）。"
+        " Set PUBLIC_BASE_URL, the address couriers use, when DEBUG is off."
+    )
 
 INSTALLED_APPS = [
     "fengxian.apps.PortalAdminConfig",  # django.contrib.admin with the portal's site

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from couriers import identity
 from couriers.models import Town
 from couriers.scoping import staff_object_or_404
+from fengxian.links import public_url
 from fengxian.public_cache import public_page, same_origin_post
 from stations import devices, geo, hours
 from stations.models import Service, Station, StatusReport
@@ -271,5 +272,5 @@ def poster(request: HttpRequest, pk: int) -> HttpResponse:
             "站点没水了、充电坏了？点一下告诉大家",
         ],
         address=f"{station.town.name} · {station.address}",
-        url=request.build_absolute_uri(reverse("stations:scan", args=[station.pk])),
+        url=public_url(reverse("stations:scan", args=[station.pk]), request),
     )

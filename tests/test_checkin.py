@@ -297,9 +297,9 @@ def test_a_double_submitted_code_gives_one_check_in(anonymous, point, campaign, 
 
 
 def _tampered(token: str) -> list[str]:
-    pk, signature = token.split(".", 1)
-    flip = "A" if signature[-1] != "A" else "B"
-    return [f"{pk}.{signature[:-1]}{flip}", f"{int(pk) + 1}.{signature}", pk, "nonsense"]
+    """Near misses of a point's (random, stored) token, and the kinds of guesses one makes."""
+    flip = "A" if token[-1] != "A" else "B"
+    return [token[:-1] + flip, token[:-1], token + "A", token.upper(), "1", "nonsense"]
 
 
 @pytest.mark.parametrize("step", ["", "verify", "done"])

@@ -87,6 +87,7 @@ def test_healthz_answers_503_without_secrets_when_the_database_is_unreachable():
         DEBUG="False",
         SECRET_KEY=STRONG_KEY,
         ALLOWED_HOSTS="testserver",
+        PUBLIC_BASE_URL="https://testserver",
         SMS_CONSOLE_OK="True",
     )
     result = subprocess.run(

@@ -206,6 +206,7 @@ def production_env() -> dict[str, str]:
         DEBUG="False",
         SECRET_KEY="ci-" + secrets.token_urlsafe(48),
         ALLOWED_HOSTS="portal.fengxian.example",
+        PUBLIC_BASE_URL="https://portal.fengxian.example",
         SMS_BACKEND="couriers.messaging.backends.HttpBackend",
         SMS_HTTP_URL="https://sms-gateway.example/send",
     )

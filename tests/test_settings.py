@@ -67,12 +67,19 @@ def test_deploy_check_passes_with_a_production_environment():
         DEBUG="False",
         SECRET_KEY=STRONG_KEY,
         ALLOWED_HOSTS="portal.example",
+        PUBLIC_BASE_URL="https://portal.example",
     )
     assert result.returncode == 0, result.stderr + result.stdout
 
 
 def test_production_refuses_to_print_codes_to_the_console():
-    result = _manage("check", DEBUG="False", SECRET_KEY=STRONG_KEY, ALLOWED_HOSTS="portal.example")
+    result = _manage(
+        "check",
+        DEBUG="False",
+        SECRET_KEY=STRONG_KEY,
+        ALLOWED_HOSTS="portal.example",
+        PUBLIC_BASE_URL="https://portal.example",
+    )
     assert result.returncode != 0
     assert "SMS_BACKEND" in result.stderr
 

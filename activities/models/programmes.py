@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from couriers.models import Courier, Town
 from couriers.scoping import TownScopedQuerySet
 from stations.models import CheckinPoint
+from stations.models.checkin import new_poster_token
 
 
 class Department(models.Model):
@@ -140,6 +141,11 @@ class Activity(models.Model):
     points = models.PositiveIntegerField(_("参加积分"), default=5, help_text=_("出席后发放"))
     is_published = models.BooleanField(_("公开"), default=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    # What the printed 签到码 carries: random and stored, not signed with SECRET_KEY, so a new
+    # key voids no attendance poster (the same scheme as check-in points' poster tokens).
+    attendance_token = models.CharField(
+        _("签到码令牌"), max_length=64, unique=True, default=new_poster_token, editable=False
+    )
 
     town_lookup = "town"
     objects = ActivityQuerySet.as_manager()

@@ -30,6 +30,8 @@ from activities.programmes import attendance, signups
 from couriers.admin_scoping import TownScopedAdmin, scoped
 from couriers.imports.resources import SafeExportResource
 from couriers.scoping import staff_object_or_404
+from fengxian.links import public_url
+from stations.models.checkin import new_poster_token
 from stations.posters import render_poster
 
 
@@ -121,6 +123,7 @@ def copy_activity(activity: Activity, date: datetime.date | None) -> Activity:
     copy = Activity.objects.get(pk=activity.pk)
     copy.pk = None
     copy._state.adding = True
+    copy.attendance_token = new_poster_token()  # its own 签到码, not the original's
     copy.starts_at = activity.starts_at + shift
     copy.ends_at = activity.ends_at + shift
     if activity.signup_deadline:
@@ -277,8 +280,8 @@ class ActivityAdmin(TownScopedAdmin):
                 f"{timezone.localtime(closes):%H:%M} 有效",
             ],
             address=f"{activity.town.name} · {activity.venue}",
-            url=request.build_absolute_uri(
-                reverse("activities:attend", args=[attendance.token(activity)])
+            url=public_url(
+                reverse("activities:attend", args=[attendance.token(activity)]), request
             ),
         )
 

@@ -1,7 +1,8 @@
 """Attendance at activities: the QR code's signed token, recording attendance once, and the
 points it pays through the ledger.
 
-The token names the activity and is signed (salted) so it cannot be forged or guessed; it is
+The token is the activity's own random one (stored, not signed with SECRET_KEY, so a new key
+voids no printed code), so it cannot be forged or guessed; it is
 accepted only from ACTIVITY_ATTENDANCE_EARLY_MINUTES before the start until
 ACTIVITY_ATTENDANCE_LATE_MINUTES after the end, so a photo of the code is useless another day.
 
@@ -16,15 +17,12 @@ import datetime
 import enum
 
 from django.conf import settings
-from django.core import signing
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from activities import points
 from activities.models import Activity, Attendance, PointsEntry, SignUp
 from couriers.models import Courier
-
-_SIGNER = signing.Signer(salt="activities.attendance", sep=".")
 
 
 class Window(enum.Enum):
@@ -34,16 +32,16 @@ class Window(enum.Enum):
 
 
 def token(activity: Activity) -> str:
-    return _SIGNER.sign(str(activity.pk))
+    return activity.attendance_token
 
 
 def activity_from_token(value: str) -> Activity | None:
     """The published activity a token names, or None for a tampered or unknown token."""
-    try:
-        pk = int(_SIGNER.unsign(value))
-    except (signing.BadSignature, ValueError):
+    if not value:
         return None
-    return Activity.objects.published().select_related("town").filter(pk=pk).first()
+    return (
+        Activity.objects.published().select_related("town").filter(attendance_token=value).first()
+    )
 
 
 def window(activity: Activity) -> tuple[datetime.datetime, datetime.datetime]:

@@ -16,6 +16,7 @@ from activities.models import Activity, Attendance, SignUp
 from activities.programmes import attendance, calendar, signups
 from couriers import identity
 from couriers.models import Town
+from fengxian.links import public_host, public_url
 from fengxian.public_cache import public_page
 
 PER_PAGE = 20
@@ -96,8 +97,8 @@ def activity_ics(request: HttpRequest, pk: int) -> HttpResponse:
     activity = get_object_or_404(
         Activity.objects.published().select_related("station", "checkin_point"), pk=pk
     )
-    url = request.build_absolute_uri(reverse("activities:activity", args=[pk]))
-    body = calendar.ics(activity, url=url, host=request.get_host().split(":")[0])
+    url = public_url(reverse("activities:activity", args=[pk]), request)
+    body = calendar.ics(activity, url=url, host=public_host(request))
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="activity-{pk}.ics"'
     return response

@@ -17,6 +17,7 @@ from activities.rewards import vouchers
 from activities.rewards.redeeming import RedeemRefused, redeem
 from couriers import identity
 from couriers.models import Town
+from fengxian.links import public_url
 from stations import geo
 from stations.posters import qr_svg
 
@@ -132,7 +133,7 @@ def voucher_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 def counter_url(request: HttpRequest, voucher: Voucher) -> str:
     """What a voucher's QR code carries: the partner's counter page with the code filled in."""
-    return request.build_absolute_uri(reverse("rewards:counter") + f"?code={voucher.code}")
+    return public_url(reverse("rewards:counter") + f"?code={voucher.code}", request)
 
 
 def open_vouchers_with_qr(request: HttpRequest, courier) -> list[Voucher]:

@@ -3,7 +3,7 @@ targets) and check-ins (town-scoped, masked export)."""
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
@@ -20,6 +20,7 @@ from couriers.imports.admin import SheetImportMixin
 from couriers.imports.resources import SafeExportResource
 from couriers.models import ImportJob
 from couriers.scoping import staff_object_or_404
+from fengxian.links import public_url
 from stations.checkin.flow import point_token
 from stations.models import (
     Campaign,
@@ -65,6 +66,21 @@ class CheckinPointAdmin(SheetImportMixin, TownScopedAdmin):
     list_select_related = ("town", "community")
     search_fields = ("name", "address")
     autocomplete_fields = ("community",)
+    actions = ["rotate_poster_token"]
+
+    @admin.action(description="重新生成二维码（旧海报作废）", permissions=["change"])
+    def rotate_poster_token(self, request, queryset) -> None:
+        """For a poster misused or copied where it should not be: its points get new tokens,
+        every poster printed so far stops working, and staff print new ones. The queryset is
+        the user's own town's points only (TownScopedAdmin)."""
+        points = list(queryset)
+        for point in points:
+            point.rotate_poster_token()
+        self.message_user(
+            request,
+            f"已为 {len(points)} 个报到点重新生成二维码，旧海报已作废，请重新打印海报。",
+            messages.SUCCESS,
+        )
 
     def get_queryset(self, request):
         campaign = Campaign.objects.current()
@@ -115,7 +131,7 @@ class CheckinPointAdmin(SheetImportMixin, TownScopedAdmin):
                 "完成报到，认领志愿服务岗位，参加关爱活动",
             ],
             address=f"{point.town.name} · {point.address}",
-            url=request.build_absolute_uri(reverse("checkin:start", args=[point_token(point)])),
+            url=public_url(reverse("checkin:start", args=[point_token(point)]), request),
         )
 
     def progress_view(self, request):

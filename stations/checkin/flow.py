@@ -1,4 +1,4 @@
-"""小哥报到: signed point tokens, and registering a courier at a point in the current campaign.
+"""小哥报到: point tokens, and registering a courier at a point in the current campaign.
 
 `check_in()` is the one workflow; the database's unique (courier, campaign) constraint and a
 row lock make a double-submitted form or two simultaneous requests end in one registration.
@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 
-from django.core import signing
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from couriers.models import Courier
-from stations.models import POINT_SIGNER, Campaign, CheckIn, CheckInMove, CheckinPoint
+from stations.models import Campaign, CheckIn, CheckInMove, CheckinPoint
 
 
 def point_token(point: CheckinPoint) -> str:
@@ -21,12 +20,15 @@ def point_token(point: CheckinPoint) -> str:
 
 
 def point_from_token(token: str) -> CheckinPoint | None:
-    """The active point a token names, or None for a tampered or unknown token."""
-    try:
-        pk = int(POINT_SIGNER.unsign(token))
-    except (signing.BadSignature, ValueError):
+    """The active point a token names, or None for a tampered or unknown token. Tokens are
+    stored per point (not signed with SECRET_KEY), so a new key voids no poster."""
+    if not token:
         return None
-    return CheckinPoint.objects.filter(pk=pk, is_active=True).select_related("town").first()
+    return (
+        CheckinPoint.objects.filter(poster_token=token, is_active=True)
+        .select_related("town")
+        .first()
+    )
 
 
 @dataclasses.dataclass

@@ -5,7 +5,6 @@
 """
 
 from stations.models.checkin import (
-    POINT_SIGNER,
     Campaign,
     CampaignQuerySet,
     CheckIn,
@@ -24,7 +23,6 @@ from stations.models.stations import (
 )
 
 __all__ = [
-    "POINT_SIGNER",
     "Campaign",
     "CampaignQuerySet",
     "CheckIn",

@@ -1,9 +1,10 @@
-"""小哥报到: check-in points with their signed poster tokens, campaigns, couriers' check-ins
+"""小哥报到: check-in points with their stored poster tokens, campaigns, couriers' check-ins
 and moves between points, and the 6I volunteer categories the check-in form asks about."""
 
 from __future__ import annotations
 
-from django.core import signing
+import secrets
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
@@ -14,8 +15,10 @@ from couriers.models import Community, Courier, Town
 from couriers.scoping import TownScopedQuerySet
 from stations import geo
 
-# Signs a point's id for its poster; the salt is part of every printed QR code, keep it.
-POINT_SIGNER = signing.Signer(salt="stations.checkin-point", sep=".")
+
+def new_poster_token() -> str:
+    """A random poster token: 192 bits, URL-safe, nothing to do with SECRET_KEY."""
+    return secrets.token_urlsafe(24)
 
 
 class SixI(models.TextChoices):
@@ -59,6 +62,11 @@ class CheckinPoint(models.Model):
         _("报到目标人数"), default=30, help_text=_("本报到季期望报到的小哥人数")
     )
     is_active = models.BooleanField(_("启用"), default=True)
+    # What the poster's QR code carries. Stored, not derived from SECRET_KEY, so rotating the
+    # key voids no printed poster; staff replace it (重新生成二维码) to void one point's posters.
+    poster_token = models.CharField(
+        _("海报二维码令牌"), max_length=64, unique=True, default=new_poster_token, editable=False
+    )
 
     town_lookup = "town"
     objects = TownScopedQuerySet.as_manager()
@@ -82,8 +90,13 @@ class CheckinPoint(models.Model):
 
     @property
     def token(self) -> str:
-        """What the poster's QR code carries: the point's id, signed so it cannot be guessed."""
-        return POINT_SIGNER.sign(str(self.pk))
+        """What the poster's QR code carries: the point's random token."""
+        return self.poster_token
+
+    def rotate_poster_token(self) -> None:
+        """Void every poster printed so far: the point gets a new random token."""
+        self.poster_token = new_poster_token()
+        self.save(update_fields=["poster_token"])
 
 
 class CampaignQuerySet(models.QuerySet):
