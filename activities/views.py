@@ -6,12 +6,12 @@ import datetime
 
 from django import forms
 from django.contrib import messages
-from django.db.models import Sum
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from activities import points
 from activities.claims import ClaimRefused, claim, withdraw
 from activities.models import Claim, PhotoReport, PointsEntry, VolunteerPost
 from activities.programmes import signups
@@ -119,31 +119,34 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
     town_id = request.GET.get("town", "")
     plain_number = town_id.isascii() and town_id.isdecimal() and len(town_id) < 10
     town = Town.objects.filter(pk=town_id).first() if plain_number else None
-    # Points earned: spending them on rewards (and its reversals) does not lower the figure.
-    rows = PointsEntry.objects.filter(
-        created_at__gte=start, created_at__lt=end, courier__show_on_leaderboard=True
-    ).exclude(source=PointsEntry.Source.REDEEM)
-    if town:
-        rows = rows.filter(courier__work_town=town)
-    rows = (
-        rows.values("courier_id", "courier__name", "courier__work_town__name")
-        .annotate(total=Sum("amount"))
-        .filter(total__gt=0)
-        .order_by("-total")[:50]
-    )
     board = [
         {
+            "rank": r["rank"],
             "name": mask_name(r["courier__name"]),
             "town": r["courier__work_town__name"],
             "total": r["total"],
         }
-        for r in rows
+        for r in points.leaderboard(start, end, town)
     ]
+    # Only a visitor with a session can be a courier: asking the session of one without a
+    # cookie would mark the page personal and keep it out of the public page cache.
+    courier = identity.current_courier(request) if request.session.session_key else None
+    if courier is None:
+        me_line = ""
+    elif not courier.show_on_leaderboard:
+        me_line = "我：未在积分榜显示（可在“我的”页面打开）"
+    elif (my_rank := points.place_on_board(courier, start, end, town)) is not None:
+        me_line = f"我：第 {my_rank} 名"
+    elif town is not None and courier.work_town_id != town.pk:
+        me_line = "我：不在这个街镇的榜单上"
+    else:
+        me_line = "我：本月还没有积分，认领志愿岗位、参加活动可得积分"
     return render(
         request,
         "activities/leaderboard.html",
         {
             "board": board,
+            "me_line": me_line,
             "month": month,
             "town": town,
             "towns": Town.objects.all(),
