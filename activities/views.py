@@ -25,6 +25,12 @@ from couriers.scoping import staff_object_or_404
 from fengxian.public_cache import public_page
 from stations.models import CheckIn, SixI
 
+# Why signing in is needed, shown on the sign-in page (couriers.identity.why_sign_in).
+SIGN_IN_TO_CLAIM = "认领志愿岗位需要先登录：岗位记在你的名下，服务确认后积分进你的账户。"
+SIGN_IN_TO_REPORT = (
+    "拍贤城上报需要先登录：工作人员受理后，处理进度会显示在你的“我的”页面，上报还能得积分。"
+)
+
 
 class PostFilter(forms.Form):
     category = forms.ChoiceField(
@@ -54,6 +60,7 @@ def post_list(request: HttpRequest) -> HttpResponse:
 
 
 @public_page
+@identity.signin_reason(SIGN_IN_TO_CLAIM)
 def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
     post = get_object_or_404(
         VolunteerPost.objects.active()
@@ -79,7 +86,7 @@ def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@identity.courier_required
+@identity.courier_required(reason=SIGN_IN_TO_CLAIM)
 def post_claim(request: HttpRequest, pk: int) -> HttpResponse:
     post = get_object_or_404(VolunteerPost.objects.active(), pk=pk)
     try:
@@ -92,7 +99,7 @@ def post_claim(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@identity.courier_required
+@identity.courier_required(reason=SIGN_IN_TO_CLAIM)
 def post_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     post = get_object_or_404(VolunteerPost, pk=pk)
     if withdraw(post, identity.current_courier(request)):
@@ -169,7 +176,7 @@ class PhotoReportForm(forms.ModelForm):
         }
 
 
-@identity.courier_required
+@identity.courier_required(reason=SIGN_IN_TO_REPORT)
 def report_new(request: HttpRequest) -> HttpResponse:
     courier = identity.current_courier(request)
     form = PhotoReportForm(
