@@ -135,9 +135,7 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
         }
         for r in points.leaderboard(start, end, town)
     ]
-    # Only a visitor with a session can be a courier: asking the session of one without a
-    # cookie would mark the page personal and keep it out of the public page cache.
-    courier = identity.current_courier(request) if request.session.session_key else None
+    courier = identity.courier_on_public_page(request)
     if courier is None:
         me_line = ""
     elif not courier.show_on_leaderboard:

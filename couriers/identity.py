@@ -44,6 +44,15 @@ def current_courier(request: HttpRequest) -> Courier | None:
     return request._courier
 
 
+def courier_on_public_page(request: HttpRequest) -> Courier | None:
+    """The signed-in courier on a page the public cache may store (fengxian.public_cache). A
+    visitor without a session cookie cannot be one, and asking his empty session would mark the
+    page personal (Vary: Cookie) and keep it out of the cache for everyone."""
+    if not request.session.session_key:
+        return None
+    return current_courier(request)
+
+
 # What the sign-in page says when the page the courier came from gives no reason of its own.
 GENERAL_REASON = "登录后可以查看你的报到记录、认领的岗位、报名的活动和积分。"
 
