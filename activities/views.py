@@ -21,6 +21,7 @@ from couriers import identity
 from couriers.models import Town
 from couriers.privacy.images import image_view
 from couriers.privacy.masking import mask_name
+from couriers.privacy.photo_drafts import PhotoDraft
 from couriers.scoping import staff_object_or_404
 from fengxian.public_cache import public_page
 from stations.models import CheckIn, SixI
@@ -165,28 +166,49 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
 class PhotoReportForm(forms.ModelForm):
     class Meta:
         model = PhotoReport
-        # The photo's form field cleans the upload (couriers.privacy.images.PhotoField).
-        fields = ["category", "description", "address", "town", "latitude", "longitude", "photo"]
+        # The photo first: it is what the courier came to give. Its form field cleans the
+        # upload (couriers.privacy.images.PhotoField).
+        fields = ["photo", "category", "description", "address", "town", "latitude", "longitude"]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),
             "latitude": forms.HiddenInput,
             "longitude": forms.HiddenInput,
         }
 
+    def __init__(self, *args, photo_kept: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        photo = self.fields["photo"]
+        # The phone's rear camera straight away; a photo kept from the last try needs no other.
+        photo.widget.attrs.update({"capture": "environment", "class": "photo-input"})
+        photo.required = not photo_kept
+        self.fields["category"].choices = [("", "请选择类别"), *PhotoReport.Category.choices]
+        self.fields["town"].empty_label = "请选择街镇"
+
 
 @identity.courier_required(reason=SIGN_IN_TO_REPORT)
 def report_new(request: HttpRequest) -> HttpResponse:
     courier = identity.current_courier(request)
+    draft = PhotoDraft(request, f"report:{courier.pk}", PhotoReport._meta.get_field("photo"))
     form = PhotoReportForm(
-        request.POST or None, request.FILES or None, initial={"town": courier.work_town_id}
+        request.POST or None,
+        request.FILES or None,
+        initial={"town": courier.work_town_id},
+        photo_kept=draft.exists(),
     )
     if request.method == "POST" and form.is_valid():
         report = form.save(commit=False)
         report.courier = courier
+        if not form.cleaned_data.get("photo"):
+            report.photo = draft.photo()
         report.save()
+        draft.discard()
         messages.success(request, "报告已提交，工作人员会尽快受理，进度见下方“我的拍贤城报告”。")
         return redirect("me")
-    return render(request, "activities/report_new.html", {"form": form})
+    if form.is_bound and form.cleaned_data.get("photo"):
+        draft.keep(form.cleaned_data["photo"])  # a mistake elsewhere must not cost the photo
+    return render(
+        request, "activities/report_new.html", {"form": form, "photo_kept": draft.exists()}
+    )
 
 
 @image_view
