@@ -60,12 +60,10 @@
       uploadNote.textContent = "正在上传 " + percent + "%（" + kb(event.loaded) + " / " + kb(event.total) + "）";
     });
     request.addEventListener("load", function () {
-      var landed = request.responseURL && new URL(request.responseURL);
-      if (landed && landed.pathname !== window.location.pathname) {
-        window.location.assign(request.responseURL);  // submitted: the server sent us on
-        return;
-      }
-      // The form again, with what to correct (the photo is kept on the server).
+      // Show the answer the request got: the page it was sent on to (我的, with its 已提交
+      // message, which the server shows once) or the form again with what to correct (the
+      // photo is kept on the server). Loading the address again would lose the message.
+      if (request.responseURL) window.history.replaceState(null, "", request.responseURL);
       document.open();
       document.write(request.responseText);
       document.close();
