@@ -21,6 +21,52 @@ class PointsError(Exception):
     pass
 
 
+# --- the monthly leaderboard ------------------------------------------------------------------
+
+
+def _earned(start: datetime.datetime, end: datetime.datetime, town=None):
+    """Points earned in [start, end) by couriers on the public board: spending them on rewards
+    (and its reversals) does not lower the figure."""
+    rows = PointsEntry.objects.filter(
+        created_at__gte=start, created_at__lt=end, courier__show_on_leaderboard=True
+    ).exclude(source=PointsEntry.Source.REDEEM)
+    if town is not None:
+        rows = rows.filter(courier__work_town=town)
+    return rows
+
+
+def leaderboard(start: datetime.datetime, end: datetime.datetime, town=None, size: int = 50):
+    """The top `size` rows (courier_id, name, town, total, rank). Ties share a place and the next
+    place is skipped (20, 15, 15, 12 rank 1, 2, 2, 4), so a rank reads as "how many did better"."""
+    rows = (
+        _earned(start, end, town)
+        .values("courier_id", "courier__name", "courier__work_town__name")
+        .annotate(total=Sum("amount"))
+        .filter(total__gt=0)
+        .order_by("-total", "courier_id")[:size]
+    )
+    board = []
+    for position, row in enumerate(rows, start=1):
+        tied = board and board[-1]["total"] == row["total"]
+        board.append({**row, "rank": board[-1]["rank"] if tied else position})
+    return board
+
+
+def place_on_board(
+    courier: Courier, start: datetime.datetime, end: datetime.datetime, town=None
+) -> int | None:
+    """The courier's rank on the same board, also below the rows shown; None when he has no
+    points there (or is not on it)."""
+    if not courier.show_on_leaderboard or (town is not None and courier.work_town_id != town.pk):
+        return None
+    rows = _earned(start, end, town)
+    mine = rows.filter(courier=courier).aggregate(total=Sum("amount"))["total"] or 0
+    if mine <= 0:
+        return None
+    better = rows.values("courier_id").annotate(total=Sum("amount")).filter(total__gt=mine)
+    return better.count() + 1
+
+
 def balance(courier: Courier) -> int:
     return PointsEntry.objects.filter(courier=courier).aggregate(total=Sum("amount"))["total"] or 0
 

@@ -6,12 +6,12 @@ import datetime
 
 from django import forms
 from django.contrib import messages
-from django.db.models import Sum
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from activities import points
 from activities.claims import ClaimRefused, claim, withdraw
 from activities.models import Claim, PhotoReport, PointsEntry, VolunteerPost
 from activities.programmes import signups
@@ -21,9 +21,16 @@ from couriers import identity
 from couriers.models import Town
 from couriers.privacy.images import image_view
 from couriers.privacy.masking import mask_name
+from couriers.privacy.photo_drafts import PhotoDraft
 from couriers.scoping import staff_object_or_404
 from fengxian.public_cache import public_page
 from stations.models import CheckIn, SixI
+
+# Why signing in is needed, shown on the sign-in page (couriers.identity.why_sign_in).
+SIGN_IN_TO_CLAIM = "认领志愿岗位需要先登录：岗位记在你的名下，服务确认后积分进你的账户。"
+SIGN_IN_TO_REPORT = (
+    "拍贤城上报需要先登录：工作人员受理后，处理进度会显示在你的“我的”页面，上报还能得积分。"
+)
 
 
 class PostFilter(forms.Form):
@@ -54,6 +61,7 @@ def post_list(request: HttpRequest) -> HttpResponse:
 
 
 @public_page
+@identity.signin_reason(SIGN_IN_TO_CLAIM)
 def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
     post = get_object_or_404(
         VolunteerPost.objects.active()
@@ -79,7 +87,7 @@ def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@identity.courier_required
+@identity.courier_required(reason=SIGN_IN_TO_CLAIM)
 def post_claim(request: HttpRequest, pk: int) -> HttpResponse:
     post = get_object_or_404(VolunteerPost.objects.active(), pk=pk)
     try:
@@ -92,7 +100,7 @@ def post_claim(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@identity.courier_required
+@identity.courier_required(reason=SIGN_IN_TO_CLAIM)
 def post_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     post = get_object_or_404(VolunteerPost, pk=pk)
     if withdraw(post, identity.current_courier(request)):
@@ -119,31 +127,32 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
     town_id = request.GET.get("town", "")
     plain_number = town_id.isascii() and town_id.isdecimal() and len(town_id) < 10
     town = Town.objects.filter(pk=town_id).first() if plain_number else None
-    # Points earned: spending them on rewards (and its reversals) does not lower the figure.
-    rows = PointsEntry.objects.filter(
-        created_at__gte=start, created_at__lt=end, courier__show_on_leaderboard=True
-    ).exclude(source=PointsEntry.Source.REDEEM)
-    if town:
-        rows = rows.filter(courier__work_town=town)
-    rows = (
-        rows.values("courier_id", "courier__name", "courier__work_town__name")
-        .annotate(total=Sum("amount"))
-        .filter(total__gt=0)
-        .order_by("-total")[:50]
-    )
     board = [
         {
+            "rank": r["rank"],
             "name": mask_name(r["courier__name"]),
             "town": r["courier__work_town__name"],
             "total": r["total"],
         }
-        for r in rows
+        for r in points.leaderboard(start, end, town)
     ]
+    courier = identity.courier_on_public_page(request)
+    if courier is None:
+        me_line = ""
+    elif not courier.show_on_leaderboard:
+        me_line = "我：未在积分榜显示（可在“我的”页面打开）"
+    elif (my_rank := points.place_on_board(courier, start, end, town)) is not None:
+        me_line = f"我：第 {my_rank} 名"
+    elif town is not None and courier.work_town_id != town.pk:
+        me_line = "我：不在这个街镇的榜单上"
+    else:
+        me_line = "我：本月还没有积分，认领志愿岗位、参加活动可得积分"
     return render(
         request,
         "activities/leaderboard.html",
         {
             "board": board,
+            "me_line": me_line,
             "month": month,
             "town": town,
             "towns": Town.objects.all(),
@@ -157,28 +166,49 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
 class PhotoReportForm(forms.ModelForm):
     class Meta:
         model = PhotoReport
-        # The photo's form field cleans the upload (couriers.privacy.images.PhotoField).
-        fields = ["category", "description", "address", "town", "latitude", "longitude", "photo"]
+        # The photo first: it is what the courier came to give. Its form field cleans the
+        # upload (couriers.privacy.images.PhotoField).
+        fields = ["photo", "category", "description", "address", "town", "latitude", "longitude"]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),
             "latitude": forms.HiddenInput,
             "longitude": forms.HiddenInput,
         }
 
+    def __init__(self, *args, photo_kept: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        photo = self.fields["photo"]
+        # The phone's rear camera straight away; a photo kept from the last try needs no other.
+        photo.widget.attrs.update({"capture": "environment", "class": "photo-input"})
+        photo.required = not photo_kept
+        self.fields["category"].choices = [("", "请选择类别"), *PhotoReport.Category.choices]
+        self.fields["town"].empty_label = "请选择街镇"
 
-@identity.courier_required
+
+@identity.courier_required(reason=SIGN_IN_TO_REPORT)
 def report_new(request: HttpRequest) -> HttpResponse:
     courier = identity.current_courier(request)
+    draft = PhotoDraft(request, f"report:{courier.pk}", PhotoReport._meta.get_field("photo"))
     form = PhotoReportForm(
-        request.POST or None, request.FILES or None, initial={"town": courier.work_town_id}
+        request.POST or None,
+        request.FILES or None,
+        initial={"town": courier.work_town_id},
+        photo_kept=draft.exists(),
     )
     if request.method == "POST" and form.is_valid():
         report = form.save(commit=False)
         report.courier = courier
+        if not form.cleaned_data.get("photo"):
+            report.photo = draft.photo()
         report.save()
+        draft.discard()
         messages.success(request, "报告已提交，工作人员会尽快受理，进度见下方“我的拍贤城报告”。")
         return redirect("me")
-    return render(request, "activities/report_new.html", {"form": form})
+    if form.is_bound and form.cleaned_data.get("photo"):
+        draft.keep(form.cleaned_data["photo"])  # a mistake elsewhere must not cost the photo
+    return render(
+        request, "activities/report_new.html", {"form": form, "photo_kept": draft.exists()}
+    )
 
 
 @image_view

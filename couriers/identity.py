@@ -7,9 +7,11 @@ A courier proves their phone with a one-time code and is then signed in on that 
 from __future__ import annotations
 
 from functools import wraps
+from urllib.parse import urlsplit
 
 from django.http import HttpRequest
 from django.shortcuts import redirect
+from django.urls import Resolver404, resolve
 
 from couriers.models import Courier
 
@@ -42,11 +44,53 @@ def current_courier(request: HttpRequest) -> Courier | None:
     return request._courier
 
 
-def courier_required(view):
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if current_courier(request) is None:
-            return redirect(f"/me/signin/?next={request.path}")
-        return view(request, *args, **kwargs)
+def courier_on_public_page(request: HttpRequest) -> Courier | None:
+    """The signed-in courier on a page the public cache may store (fengxian.public_cache). A
+    visitor without a session cookie cannot be one, and asking his empty session would mark the
+    page personal (Vary: Cookie) and keep it out of the cache for everyone."""
+    if not request.session.session_key:
+        return None
+    return current_courier(request)
 
-    return wrapper
+
+# What the sign-in page says when the page the courier came from gives no reason of its own.
+GENERAL_REASON = "登录后可以查看你的报到记录、认领的岗位、报名的活动和积分。"
+
+
+def courier_required(view=None, *, reason: str = ""):
+    """Send a signed-out visitor to the sign-in page, which tells him `reason` (see
+    `signin_reason`). Usable bare (@courier_required) or with a reason."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if current_courier(request) is None:
+                return redirect(f"/me/signin/?next={request.path}")
+            return view(request, *args, **kwargs)
+
+        if reason:
+            wrapper.signin_reason = reason
+        return wrapper
+
+    return decorate(view) if view is not None else decorate
+
+
+def signin_reason(reason: str):
+    """Mark a view whose page links to sign-in (a post, an activity) with why signing in is
+    needed there; the sign-in page shows it for `?next=` that view."""
+
+    def mark(view):
+        view.signin_reason = reason
+        return view
+
+    return mark
+
+
+def why_sign_in(next_path: str) -> str:
+    """The reason the view at `next_path` declared. Only our own views' fixed texts are shown,
+    never anything taken from the URL, so a crafted link cannot put words on the page."""
+    try:
+        match = resolve(urlsplit(next_path).path or "/")
+    except Resolver404:
+        return GENERAL_REASON
+    return getattr(match.func, "signin_reason", "") or GENERAL_REASON

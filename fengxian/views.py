@@ -10,6 +10,8 @@ from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 
 from activities.models import Claim, VolunteerPost
+from activities.programmes import signups
+from couriers import identity
 from couriers.models import Courier, Enterprise, Outlet
 from fengxian.public_cache import public_page
 from stations.models import CheckIn, CheckinPoint, Station
@@ -41,9 +43,31 @@ def headline_figures() -> list[dict]:
     ]
 
 
+def coming_up(courier: Courier) -> dict:
+    """What a signed-in courier has ahead (his next sign-ups and claimed posts), for the first
+    screen: a few of each, the rest is on 我的."""
+    return {
+        "signups": list(signups.upcoming_for(courier)[:3]),
+        "claims": list(
+            Claim.objects.filter(courier=courier, status=Claim.Status.ACTIVE)
+            .select_related("post__town")
+            .order_by("-id")[:3]
+        ),
+    }
+
+
 @public_page
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html", {"figures": headline_figures()})
+    courier = identity.courier_on_public_page(request)
+    return render(
+        request,
+        "home.html",
+        {
+            "figures": headline_figures(),
+            "courier": courier,
+            "coming_up": coming_up(courier) if courier else None,
+        },
+    )
 
 
 def favicon(request: HttpRequest) -> HttpResponse:

@@ -117,7 +117,7 @@ def test_courier_claims_a_post_and_reports_a_photo_on_a_phone(
     page.get_by_label("类别").select_option(label="交通安全")
     page.get_by_label("情况描述").fill(DESCRIPTION)
     page.get_by_label("地点").fill(ADDRESS)
-    page.get_by_label("照片").set_input_files(str(photo))
+    page.get_by_label("拍照上报").set_input_files(str(photo))
     assert_fits_phone_width(page)
     screenshot(page, "report-new-phone")
     with page.expect_navigation():

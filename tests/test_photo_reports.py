@@ -339,7 +339,11 @@ def test_a_missing_photo_or_field_stores_nothing(courier_client, nanqiao_town, s
         "/reports/new/", report_form(nanqiao_town, upload(jpeg_with_gps()), description="")
     )
     assert "description" in response.context["form"].errors
-    assert not PhotoReport.objects.exists() and stored_files(settings) == []
+    assert not PhotoReport.objects.exists()
+    # The photo alone is kept for the retry (issue 16), privately, as a draft no row names.
+    drafts = stored_files(settings)
+    assert [p.parent.name for p in drafts] == ["drafts"]
+    assert str(drafts[0]).startswith(str(settings.PRIVATE_MEDIA_ROOT))
 
 
 # --- who may see a photo ----------------------------------------------------------------------

@@ -19,6 +19,10 @@ from couriers.models import Town
 from fengxian.links import public_host, public_url
 from fengxian.public_cache import public_page
 
+# Why signing in is needed, shown on the sign-in page (couriers.identity.why_sign_in).
+SIGN_IN_TO_SIGN_UP = "报名活动需要先登录：名额记在你的名下，候补补上时会在“我的”页面告诉你。"
+SIGN_IN_TO_ATTEND = "活动签到需要先登录：签到记在你的名下，积分进你的账户。"
+
 PER_PAGE = 20
 
 
@@ -66,6 +70,7 @@ def _activity(pk: int) -> Activity:
 
 
 @public_page
+@identity.signin_reason(SIGN_IN_TO_SIGN_UP)
 def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
     activity = _activity(pk)
     courier = identity.current_courier(request)
@@ -105,7 +110,7 @@ def activity_ics(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@identity.courier_required
+@identity.courier_required(reason=SIGN_IN_TO_SIGN_UP)
 def activity_signup(request: HttpRequest, pk: int) -> HttpResponse:
     activity = get_object_or_404(Activity.objects.published(), pk=pk)
     try:
@@ -123,7 +128,7 @@ def activity_signup(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@identity.courier_required
+@identity.courier_required(reason=SIGN_IN_TO_SIGN_UP)
 def activity_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     activity = get_object_or_404(Activity, pk=pk)
     try:
@@ -137,6 +142,7 @@ def activity_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
+@identity.signin_reason(SIGN_IN_TO_ATTEND)
 def attend(request: HttpRequest, token: str) -> HttpResponse:
     """The activity's QR code leads here: sign in if needed, then confirm attendance."""
     activity = attendance.activity_from_token(token)

@@ -21,6 +21,9 @@ from fengxian.links import public_url
 from stations import geo
 from stations.posters import qr_svg
 
+# Why signing in is needed, shown on the sign-in page (couriers.identity.why_sign_in).
+SIGN_IN_TO_REDEEM = "兑换需要先登录：兑换用的是你自己的积分，兑换券也只给你本人。"
+
 
 class RewardFilter(forms.Form):
     kind = forms.ChoiceField(
@@ -70,6 +73,7 @@ def catalogue(data: dict, balance: int | None) -> list[Reward]:
     return found
 
 
+@identity.signin_reason(SIGN_IN_TO_REDEEM)
 def reward_list(request: HttpRequest) -> HttpResponse:
     courier = identity.current_courier(request)
     balance = points.balance(courier) if courier else None
@@ -87,6 +91,7 @@ def reward_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+@identity.signin_reason(SIGN_IN_TO_REDEEM)
 def reward_detail(request: HttpRequest, pk: int) -> HttpResponse:
     reward = get_object_or_404(
         Reward.objects.on_offer().select_related("partner", "town", "station", "checkin_point"),
@@ -102,7 +107,7 @@ def reward_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@identity.courier_required
+@identity.courier_required(reason=SIGN_IN_TO_REDEEM)
 def reward_redeem(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         voucher = redeem(identity.current_courier(request), pk)

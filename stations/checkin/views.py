@@ -377,6 +377,7 @@ def me_signin(request: HttpRequest) -> HttpResponse:
                 "code_form": form,
                 "phone": phone,
                 "debug_code": _debug_code(request),
+                "reason": identity.why_sign_in(_safe_next(request)),
             },
         )
     form = PhoneForm(request.POST or None)
@@ -395,9 +396,14 @@ def me_signin(request: HttpRequest) -> HttpResponse:
                     "code_form": CodeForm(),
                     "phone": phone,
                     "debug_code": _debug_code(request),
+                    "reason": identity.why_sign_in(_safe_next(request)),
                 },
             )
-    return render(request, "checkin/signin.html", {"form": form})
+    return render(
+        request,
+        "checkin/signin.html",
+        {"form": form, "reason": identity.why_sign_in(_safe_next(request))},
+    )
 
 
 def _safe_next(request: HttpRequest) -> str:
