@@ -121,6 +121,7 @@ def copy_activity(activity: Activity, date: datetime.date | None) -> Activity:
     copy = Activity.objects.get(pk=activity.pk)
     copy.pk = None
     copy._state.adding = True
+    copy.is_cancelled, copy.cancel_note = False, ""  # a new date is a new chance
     copy.starts_at = activity.starts_at + shift
     copy.ends_at = activity.ends_at + shift
     if activity.signup_deadline:
@@ -144,7 +145,7 @@ class ActivityAdmin(TownScopedAdmin):
         "lists",
         "is_published",
     )
-    list_filter = ("kind", "town", "is_published", "topic")
+    list_filter = ("kind", "town", "is_published", "is_cancelled", "topic")
     list_select_related = ("town",)
     search_fields = ("title",)
     date_hierarchy = "starts_at"
@@ -154,6 +155,7 @@ class ActivityAdmin(TownScopedAdmin):
     actions = ["copy_activities"]
     fieldsets = (
         (None, {"fields": ("title", "kind", "topic", "description", "town", "is_published")}),
+        ("取消", {"fields": ("is_cancelled", "cancel_note")}),
         (
             "时间与名额",
             {"fields": ("starts_at", "ends_at", "signup_deadline", "capacity", "points")},
