@@ -12,6 +12,8 @@ from django.utils import timezone
 
 from activities.models import Claim, VolunteerPost
 from couriers.models import Courier
+from stations import geo
+from stations.models import CheckinPoint
 
 LIVE = Claim.LIVE
 
@@ -104,3 +106,38 @@ def with_waiting_position(claims):
         .values("n")
     )
     return claims.annotate(position=Coalesce(Subquery(ahead), 0) + 1)
+
+
+NEAR_M = 5_000  # "near" a check-in point: within a short ride
+
+
+def suggest_posts(point: CheckinPoint, interests: list[str], count: int = 3) -> list[VolunteerPost]:
+    """Posts with a place left near `point` (at it, in its town, or within NEAR_M), in the
+    courier's 6I interests when they chose any; the nearest first."""
+    posts = (
+        VolunteerPost.objects.active()
+        .with_claim_counts()
+        .with_places()
+        .select_related("town", "community", "checkin_point")
+    )
+    if interests:
+        posts = posts.filter(category__in=interests)
+    nearby = Q(town=point.town_id)
+    has_coordinates = point.latitude is not None and point.longitude is not None
+    if has_coordinates:
+        nearby |= Q(checkin_point__latitude__isnull=False)
+    ranked = []
+    for post in posts.filter(nearby)[:200]:
+        there = post.checkin_point
+        metres = None
+        if has_coordinates and there is not None and there.latitude is not None:
+            metres = geo.distance_m(
+                point.latitude, point.longitude, there.latitude, there.longitude
+            )
+        if post.town_id != point.town_id and (metres is None or metres > NEAR_M):
+            continue
+        post.distance_text = geo.format_distance(metres) if metres is not None else ""
+        at_point = post.checkin_point_id == point.pk
+        ranked.append(((not at_point, metres is None, metres or 0, post.pk), post))
+    ranked.sort(key=lambda pair: pair[0])
+    return [post for _key, post in ranked[:count]]

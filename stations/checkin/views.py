@@ -40,6 +40,18 @@ def _phone_field() -> forms.CharField:
     )
 
 
+class OutletSelect(forms.Select):
+    """Each outlet option carries its brand (data-brand), so that outlet_by_brand.js offers
+    only the outlets of the brand chosen above it."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        outlet = getattr(value, "instance", None)
+        if outlet is not None:
+            option["attrs"]["data-brand"] = outlet.enterprise.brand_id
+        return option
+
+
 class CheckinForm(forms.Form):
     name = forms.CharField(
         label="姓名", max_length=30, widget=forms.TextInput(attrs={"autocomplete": "name"})
@@ -53,6 +65,7 @@ class CheckinForm(forms.Form):
         label="所在网点",
         required=False,
         empty_label="请选择（没有就在下面填写）",
+        widget=OutletSelect,
     )
     workplace = forms.CharField(
         label="所在企业/网点（列表里没有时填写）", max_length=100, required=False
@@ -122,6 +135,16 @@ class PhoneForm(forms.Form):
         return normalize_phone(self.cleaned_data["phone"])
 
 
+def focus_first_error(form: forms.Form) -> forms.Form:
+    """Put the cursor in the first field with an error, so that a courier on a phone lands on
+    what to fix (and a screen reader reads it) instead of at the top of the page."""
+    for name in form.errors:
+        if name in form.fields:
+            form.fields[name].widget.attrs["autofocus"] = True
+            break
+    return form
+
+
 def _bad_token(request: HttpRequest) -> HttpResponse:
     return render(request, "checkin/bad_token.html", status=400)
 
@@ -171,6 +194,10 @@ def checkin_start(request: HttpRequest, token: str) -> HttpResponse:
             "outlet": courier.outlet_id,
             "work_town": courier.work_town_id,
         }
+    pending = request.session.get(PENDING)
+    if request.method == "GET" and pending and pending.get("point") == point.pk:
+        # Back from the code page (「号码填错了？」): what they typed is still there.
+        initial = _initial_from_pending(pending)
     form = CheckinForm(
         request.POST or None,
         point=point,
@@ -199,8 +226,24 @@ def checkin_start(request: HttpRequest, token: str) -> HttpResponse:
         if _send_code(request, data["phone"]):
             return redirect("checkin:verify", token=token)
     return render(
-        request, "checkin/start.html", {"point": point, "campaign": campaign, "form": form}
+        request,
+        "checkin/start.html",
+        {"point": point, "campaign": campaign, "form": focus_first_error(form)},
     )
+
+
+def _initial_from_pending(pending: dict) -> dict:
+    return {
+        "name": pending["name"],
+        "phone": pending["phone"],
+        "brand": pending["brand"],
+        "outlet": pending["outlet"],
+        "workplace": pending["workplace"],
+        "work_town": pending["work_town"],
+        "political_status": pending["political_status"],
+        "interests": pending["interests"],
+        "agree_sensitive": pending["sensitive"],
+    }
 
 
 @devices.remembers_device
@@ -236,9 +279,11 @@ def checkin_verify(request: HttpRequest, token: str) -> HttpResponse:
         "checkin/verify.html",
         {
             "point": point,
-            "form": form,
+            "token": token,
+            "form": focus_first_error(form),
             "phone": pending["phone"],
             "debug_code": _debug_code(request),
+            "resend_wait": otp.resend_wait(pending["phone"], devices.device_hash(request)),
         },
     )
 
@@ -374,7 +419,7 @@ def me_signin(request: HttpRequest) -> HttpResponse:
             request,
             "checkin/signin.html",
             {
-                "code_form": form,
+                "code_form": focus_first_error(form),
                 "phone": phone,
                 "debug_code": _debug_code(request),
             },
@@ -397,7 +442,7 @@ def me_signin(request: HttpRequest) -> HttpResponse:
                     "debug_code": _debug_code(request),
                 },
             )
-    return render(request, "checkin/signin.html", {"form": form})
+    return render(request, "checkin/signin.html", {"form": focus_first_error(form)})
 
 
 def _safe_next(request: HttpRequest) -> str:
