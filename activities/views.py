@@ -19,11 +19,12 @@ from activities.programmes import signups
 from activities.rewards import redeeming
 from activities.rewards.views import open_vouchers_with_qr
 from couriers import identity
-from couriers.models import Town
+from couriers.models import ErasureRequest, Town
 from couriers.privacy.images import image_view
 from couriers.privacy.masking import mask_name
 from couriers.scoping import staff_object_or_404
 from fengxian.public_cache import public_page
+from stations.checkin import my_data
 from stations.models import CheckIn, SixI
 
 
@@ -227,6 +228,11 @@ def resolved_reports(request: HttpRequest) -> HttpResponse:
 @identity.courier_required
 def me(request: HttpRequest) -> HttpResponse:
     courier = identity.current_courier(request)
+    courier = (
+        type(courier)
+        .objects.select_related("work_town", "brand", "enterprise", "outlet")
+        .get(pk=courier.pk)
+    )
     wallet = redeeming.wallet(courier)
     return render(
         request,
@@ -245,6 +251,10 @@ def me(request: HttpRequest) -> HttpResponse:
             "signups": signups.upcoming_for(courier),
             "wallet": wallet,
             "vouchers": open_vouchers_with_qr(request, courier),
+            "consent": my_data.sensitive_consent(courier),
+            "erasure": ErasureRequest.objects.filter(
+                courier=courier, completed_at__isnull=True
+            ).first(),
         },
     )
 

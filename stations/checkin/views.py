@@ -378,10 +378,55 @@ def nearest_stations(point: CheckinPoint, count: int = 3) -> list[Entry]:
 
 
 class ContactForm(forms.ModelForm):
+    """What the courier may change themselves; the phone changes with a code (my_data.me_phone),
+    the political status through staff (it follows the party records)."""
+
+    interests = forms.MultipleChoiceField(
+        label="想参加的志愿服务（6I）",
+        required=False,
+        choices=SixI.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
     class Meta:
         model = Courier
-        fields = ["name", "work_town", "brand"]
-        labels = {"name": "姓名", "work_town": "工作街镇", "brand": "快递品牌"}
+        fields = ["name", "work_town", "brand", "outlet"]
+        labels = {
+            "name": "姓名",
+            "work_town": "工作街镇",
+            "brand": "快递品牌",
+            "outlet": "所在网点",
+        }
+        widgets = {"outlet": OutletSelect}
+
+    def __init__(self, *args, checkin=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.checkin = checkin
+        self.fields["outlet"].queryset = Outlet.objects.select_related("enterprise__brand")
+        self.fields["outlet"].empty_label = "不填写"
+        if checkin is None:
+            del self.fields["interests"]
+        else:
+            self.fields["interests"].initial = checkin.interests
+
+    def clean(self):
+        data = super().clean()
+        outlet, brand = data.get("outlet"), data.get("brand")
+        if outlet and brand and outlet.enterprise.brand_id != brand.pk:
+            self.add_error("outlet", f"这个网点属于“{outlet.enterprise.brand}”。")
+        return data
+
+    def save(self, commit: bool = True):
+        courier = super().save(commit=False)
+        outlet = self.cleaned_data.get("outlet")
+        if outlet is not None:
+            courier.enterprise = outlet.enterprise
+            courier.brand = outlet.enterprise.brand
+        courier.save()
+        if self.checkin is not None:
+            self.checkin.interests = self.cleaned_data.get("interests", [])
+            self.checkin.save(update_fields=["interests", "updated_at"])
+        return courier
 
 
 @identity.courier_required
@@ -390,12 +435,16 @@ def me_edit(request: HttpRequest) -> HttpResponse:
     old_brand_id = courier.brand_id
     if request.method == "POST" and request.POST.get("brand", "") != str(old_brand_id or ""):
         courier.enterprise = courier.outlet = None  # their outlet belonged to the old brand
-    form = ContactForm(request.POST or None, instance=courier)
+    campaign = Campaign.objects.current()
+    checkin = existing_checkin(courier, campaign) if campaign else None
+    form = ContactForm(request.POST or None, instance=courier, checkin=checkin)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, "已保存。")
         return redirect("me")
-    return render(request, "checkin/me_edit.html", {"form": form, "courier": courier})
+    return render(
+        request, "checkin/me_edit.html", {"form": focus_first_error(form), "courier": courier}
+    )
 
 
 @devices.remembers_device
