@@ -18,6 +18,7 @@ from import_export.admin import ExportMixin
 from import_export.formats import base_formats
 
 from activities import points, reports
+from activities.claims import refill
 from activities.models import (
     Claim,
     PhotoReport,
@@ -59,6 +60,10 @@ class VolunteerPostAdmin(TownScopedAdmin):
     def claimed_count(self, post: VolunteerPost) -> int:
         return post.claimed
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        refill(obj)  # more places: the waiting couriers move up at once
+
 
 class ServiceForm(forms.Form):
     date = forms.DateField(
@@ -99,6 +104,10 @@ class ClaimAdmin(TownScopedAdmin):
     search_fields = ("courier__name", "post__title")
     autocomplete_fields = ("courier", "post")
     actions = ["confirm_service"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        refill(obj.post)  # a claim ended by staff frees its place for the waiting list
 
     @admin.display(description="街镇")
     def town(self, claim: Claim) -> str:

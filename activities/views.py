@@ -8,22 +8,24 @@ from django import forms
 from django.contrib import messages
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from activities import points
-from activities.claims import ClaimRefused, claim, withdraw
+from activities.claims import ClaimRefused, claim, live_claim, with_waiting_position, withdraw
 from activities.models import Claim, PhotoReport, PointsEntry, VolunteerPost
 from activities.programmes import signups
 from activities.rewards import redeeming
 from activities.rewards.views import open_vouchers_with_qr
 from couriers import identity
-from couriers.models import Town
+from couriers.models import ErasureRequest, Town
 from couriers.privacy.images import image_view
 from couriers.privacy.masking import mask_name
 from couriers.privacy.photo_drafts import PhotoDraft
 from couriers.scoping import staff_object_or_404
 from fengxian.public_cache import public_page
+from stations.checkin import my_data
 from stations.models import CheckIn, SixI
 
 # Why signing in is needed, shown on the sign-in page (couriers.identity.why_sign_in).
@@ -40,6 +42,7 @@ class PostFilter(forms.Form):
     town = forms.ModelChoiceField(
         Town.objects.all(), required=False, label="街镇", empty_label="全部街镇"
     )
+    open = forms.BooleanField(required=False, label="只看有名额")
 
 
 @public_page
@@ -53,6 +56,8 @@ def post_list(request: HttpRequest) -> HttpResponse:
             posts = posts.filter(category=data["category"])
         if data.get("town"):
             posts = posts.filter(town=data["town"])
+        if data.get("open"):
+            posts = posts.with_places()
     return render(
         request,
         "activities/posts.html",
@@ -70,10 +75,11 @@ def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     courier = identity.current_courier(request)
-    mine = (
-        courier
-        and Claim.objects.filter(post=post, courier=courier, status=Claim.Status.ACTIVE).exists()
-    )
+    mine = None
+    if courier is not None:
+        mine = with_waiting_position(
+            Claim.objects.filter(post=post, courier=courier, status__in=Claim.LIVE)
+        ).first()
     return render(
         request,
         "activities/post.html",
@@ -82,6 +88,8 @@ def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "courier": courier,
             "mine": mine,
             "left": post.places_left,
+            # 退出 asks first (?withdraw=1 shows the confirmation, see post_withdraw).
+            "confirm_withdraw": mine is not None and request.GET.get("withdraw") == "1",
         },
     )
 
@@ -91,19 +99,31 @@ def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def post_claim(request: HttpRequest, pk: int) -> HttpResponse:
     post = get_object_or_404(VolunteerPost.objects.active(), pk=pk)
     try:
-        claim(post, identity.current_courier(request))
+        made = claim(post, identity.current_courier(request), wait=request.POST.get("wait") == "1")
     except ClaimRefused as refused:
         messages.error(request, str(refused))
     else:
-        messages.success(request, f"已认领“{post.title}”，感谢你的志愿服务！")
+        if made.status == Claim.Status.WAITING:
+            messages.success(
+                request, "名额已满，你已加入候补名单。有人退出时会自动为你补上，请留意“我的”页面。"
+            )
+        else:
+            messages.success(request, f"已认领“{post.title}”，感谢你的志愿服务！到岗须知见下方。")
     return redirect("activities:post", pk=pk)
 
 
 @require_POST
 @identity.courier_required(reason=SIGN_IN_TO_CLAIM)
 def post_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    """Leaving a post takes a second, deliberate tap: a post without confirm=1 (an old page, a
+    slip of the thumb) only shows the question."""
     post = get_object_or_404(VolunteerPost, pk=pk)
-    if withdraw(post, identity.current_courier(request)):
+    courier = identity.current_courier(request)
+    if request.POST.get("confirm") != "1":
+        if live_claim(post, courier) is None:
+            return redirect("activities:post", pk=pk)
+        return redirect(f"{reverse('activities:post', args=[pk])}?withdraw=1#withdraw")
+    if withdraw(post, courier):
         messages.success(request, "已退出这个岗位。")
     return redirect("activities:post", pk=pk)
 
@@ -238,6 +258,11 @@ def resolved_reports(request: HttpRequest) -> HttpResponse:
 @identity.courier_required
 def me(request: HttpRequest) -> HttpResponse:
     courier = identity.current_courier(request)
+    courier = (
+        type(courier)
+        .objects.select_related("work_town", "brand", "enterprise", "outlet")
+        .get(pk=courier.pk)
+    )
     wallet = redeeming.wallet(courier)
     return render(
         request,
@@ -247,8 +272,8 @@ def me(request: HttpRequest) -> HttpResponse:
             "checkins": CheckIn.objects.filter(courier=courier).select_related(
                 "point__town", "campaign"
             ),
-            "claims": Claim.objects.filter(
-                courier=courier, status=Claim.Status.ACTIVE
+            "claims": with_waiting_position(
+                Claim.objects.filter(courier=courier, status__in=Claim.LIVE)
             ).select_related("post__town"),
             "balance": wallet["available"],
             "entries": PointsEntry.objects.filter(courier=courier)[:20],
@@ -256,6 +281,10 @@ def me(request: HttpRequest) -> HttpResponse:
             "signups": signups.upcoming_for(courier),
             "wallet": wallet,
             "vouchers": open_vouchers_with_qr(request, courier),
+            "consent": my_data.sensitive_consent(courier),
+            "erasure": ErasureRequest.objects.filter(
+                courier=courier, completed_at__isnull=True
+            ).first(),
         },
     )
 

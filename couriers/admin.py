@@ -25,13 +25,14 @@ from couriers.models import (
     Community,
     Courier,
     Enterprise,
+    ErasureRequest,
     ImportJob,
     Outlet,
     PartyOrganization,
     StaffProfile,
     Town,
 )
-from couriers.privacy import audit
+from couriers.privacy import audit, personal_data
 from couriers.privacy.masking import mask_phone
 from couriers.scoping import staff_object_or_404
 from couriers.validators import normalize_id_number, normalize_phone
@@ -175,7 +176,13 @@ class CourierAdmin(VisitLinksMixin, SheetImportMixin, ExportMixin, TownScopedAdm
     )
     ordering = ("-id",)
     list_per_page = 50
-    readonly_fields = ("party_stage", "party_stage_since", "created_at", "updated_at")
+    readonly_fields = (
+        "party_stage",
+        "party_stage_since",
+        "sensitive_consent_withdrawn_at",
+        "created_at",
+        "updated_at",
+    )
     fieldsets = (
         (
             "基本信息",
@@ -200,6 +207,7 @@ class CourierAdmin(VisitLinksMixin, SheetImportMixin, ExportMixin, TownScopedAdm
             {
                 "fields": (
                     "political_status",
+                    "sensitive_consent_withdrawn_at",
                     ("party_stage", "party_stage_since"),
                     "is_mobile_party_member",
                     "membership_location",
@@ -374,3 +382,25 @@ class StaffUserAdmin(UserAdmin):
         if profile is None:
             return "未设置（无权查看数据）"
         return profile.town.name if profile.town else "全区"
+
+
+@admin.register(ErasureRequest)
+class ErasureRequestAdmin(TownScopedAdmin):
+    """Couriers ask on their 「我的」 page; staff of their town complete the erasure here."""
+
+    list_display = ("courier", "town", "requested_at", "reason", "completed_at", "completed_by")
+    list_filter = (("completed_at", admin.EmptyFieldListFilter), "town")
+    list_select_related = ("courier", "town", "completed_by")
+    readonly_fields = ("courier", "town", "reason", "requested_at", "completed_at", "completed_by")
+    actions = ["complete"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # only the courier asks
+
+    @admin.action(description="完成注销（删除或匿名化其全部个人信息）", permissions=["change"])
+    def complete(self, request, queryset):
+        done = 0
+        for open_request in queryset.filter(completed_at__isnull=True):
+            personal_data.complete_erasure(open_request, request.user)
+            done += 1
+        self.message_user(request, f"已完成 {done} 份注销申请。")

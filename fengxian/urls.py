@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from activities import views as activity_views
 from fengxian import dashboard, views
+from stations.checkin import my_data
 from stations.checkin import views as checkin_views
 
 admin.site.site_header = "奉贤区快递行业党建联建平台"
@@ -22,6 +23,9 @@ urlpatterns = [
     path("me/", activity_views.me, name="me"),
     path("me/leaderboard/", activity_views.me_leaderboard, name="me_leaderboard"),
     path("me/edit/", checkin_views.me_edit, name="me_edit"),
+    path("me/consent/withdraw/", my_data.me_consent_withdraw, name="me_consent_withdraw"),
+    path("me/phone/", my_data.me_phone, name="me_phone"),
+    path("me/erasure/", my_data.me_erasure, name="me_erasure"),
     path("me/signin/", checkin_views.me_signin, name="me_signin"),
     path("me/signout/", checkin_views.me_signout, name="me_signout"),
     path(

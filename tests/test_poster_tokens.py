@@ -124,7 +124,7 @@ def test_a_copied_activity_gets_its_own_attendance_code(nanqiao_town):
 
 
 def test_attendance_posters_printed_before_the_upgrade_keep_their_signed_codes(nanqiao_town):
-    migration = importlib.import_module("activities.migrations.0005_activity_attendance_token")
+    migration = importlib.import_module("activities.migrations.0007_activity_attendance_token")
     activity = factories.activity(nanqiao_town)
     signed = signing.Signer(salt="activities.attendance", sep=".").sign(str(activity.pk))
     Activity.objects.filter(pk=activity.pk).update(attendance_token=f"unset-{activity.pk}")

@@ -165,7 +165,7 @@ def test_claiming_twice_is_refused(courier, post):
 def test_withdrawing_then_claiming_again_works(courier, post):
     client = courier_client(courier)
     client.post(f"/posts/{post.pk}/claim/")
-    response = client.post(f"/posts/{post.pk}/withdraw/", follow=True)
+    response = client.post(f"/posts/{post.pk}/withdraw/", {"confirm": "1"}, follow=True)
     assert any("已退出" in m for m in messages_of(response))
     first = Claim.objects.get()
     assert first.status == Claim.Status.WITHDRAWN and first.withdrawn_at is not None
@@ -202,7 +202,7 @@ def test_a_withdrawn_place_can_be_taken_by_someone_else(courier, nanqiao_town):
     claim(full, first)
     with pytest.raises(ClaimRefused, match="名额已满"):
         claim(full, courier)
-    courier_client(first).post(f"/posts/{full.pk}/withdraw/")
+    courier_client(first).post(f"/posts/{full.pk}/withdraw/", {"confirm": "1"})
     assert claim(full, courier).status == Claim.Status.ACTIVE
 
 
@@ -313,7 +313,7 @@ def test_thirty_simultaneous_claims_fill_exactly_the_capacity(committed_db):
     assert len(results) == 5
     assert all(isinstance(p, ClaimRefused) for p in problems), problems
     assert len(problems) == 25
-    assert {str(p) for p in problems} == {"名额已满。"}
+    assert all(str(p).startswith("名额已满。") for p in problems)
     assert Claim.objects.filter(post=post, status=Claim.Status.ACTIVE).count() == 5
     assert {c.courier_id for c in results} == set(
         Claim.objects.filter(post=post).values_list("courier_id", flat=True)

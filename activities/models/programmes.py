@@ -140,6 +140,14 @@ class Activity(models.Model):
     capacity = models.PositiveIntegerField(_("名额"), default=30)
     points = models.PositiveIntegerField(_("参加积分"), default=5, help_text=_("出席后发放"))
     is_published = models.BooleanField(_("公开"), default=True)
+    # Cancelled, not unpublished: couriers who signed up (or added it to their calendar) still
+    # find the page, and it tells them it will not take place.
+    is_cancelled = models.BooleanField(
+        _("已取消"), default=False, help_text=_("活动取消后页面仍可查看，显示取消说明，不再报名")
+    )
+    cancel_note = models.CharField(
+        _("取消说明"), max_length=200, blank=True, help_text=_("如：因台风预警取消，另行通知")
+    )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     # What the printed 签到码 carries: random and stored, not signed with SECRET_KEY, so a new
     # key voids no attendance poster (the same scheme as check-in points' poster tokens).
@@ -149,6 +157,14 @@ class Activity(models.Model):
 
     town_lookup = "town"
     objects = ActivityQuerySet.as_manager()
+
+    class Phase(models.TextChoices):
+        """Where the activity stands now; pages say what fits each (not stored)."""
+
+        UPCOMING = "upcoming", _("未开始")
+        ONGOING = "ongoing", _("进行中")
+        PAST = "past", _("已结束")
+        CANCELLED = "cancelled", _("已取消")
 
     class Meta:
         verbose_name = _("活动 / 课堂")
@@ -167,6 +183,20 @@ class Activity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title}（{timezone.localtime(self.starts_at):%Y-%m-%d}）"
+
+    def phase_at(self, now: datetime.datetime | None = None) -> Activity.Phase:
+        now = now or timezone.now()
+        if self.is_cancelled:
+            return self.Phase.CANCELLED
+        if now >= self.ends_at:
+            return self.Phase.PAST
+        if now >= self.starts_at:
+            return self.Phase.ONGOING
+        return self.Phase.UPCOMING
+
+    @property
+    def phase(self) -> Activity.Phase:
+        return self.phase_at()
 
     @property
     def is_online(self) -> bool:
@@ -195,7 +225,12 @@ class Activity(models.Model):
 
     def signup_open(self, now: datetime.datetime | None = None) -> bool:
         now = now or timezone.now()
-        return self.is_published and now < self.deadline and now < self.starts_at
+        return (
+            self.is_published
+            and not self.is_cancelled
+            and now < self.deadline
+            and now < self.starts_at
+        )
 
     def clean(self) -> None:
         errors: dict[str, str] = {}

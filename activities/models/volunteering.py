@@ -7,7 +7,7 @@ import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -24,8 +24,13 @@ class VolunteerPostQuerySet(TownScopedQuerySet):
 
     def with_claim_counts(self) -> VolunteerPostQuerySet:
         return self.annotate(
-            claimed=Count("claims", filter=Q(claims__status=Claim.Status.ACTIVE), distinct=True)
+            claimed=Count("claims", filter=Q(claims__status=Claim.Status.ACTIVE), distinct=True),
+            waiting=Count("claims", filter=Q(claims__status=Claim.Status.WAITING), distinct=True),
         )
+
+    def with_places(self) -> VolunteerPostQuerySet:
+        """Only posts with a place left (after with_claim_counts())."""
+        return self.filter(claimed__lt=F("capacity"))
 
 
 class VolunteerPost(models.Model):
@@ -85,6 +90,24 @@ class VolunteerPost(models.Model):
             claimed = self.claims.filter(status=Claim.Status.ACTIVE).count()
         return max(self.capacity - claimed, 0)
 
+    @property
+    def meeting_place(self) -> str:
+        """Where a courier who claimed the post goes, in words."""
+        point = self.checkin_point
+        if point is not None:
+            return f"{point.name}（{point.address}）"
+        if self.community_id:
+            return f"{self.town.name} · {self.community.name}（具体地点由工作人员告知）"
+        return f"{self.town.name}（具体地点由工作人员告知）"
+
+    @property
+    def contact(self) -> str:
+        """Whom the courier contacts: the check-in point's contact when it has one."""
+        point = self.checkin_point
+        if point is not None and (point.contact_name or point.contact_phone):
+            return " ".join(p for p in (point.contact_name, point.contact_phone) if p)
+        return ""
+
     def clean(self) -> None:
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
             raise ValidationError({"ends_on": _("结束日期不能早于开始日期。")})
@@ -100,7 +123,12 @@ class Claim(models.Model):
 
     class Status(models.TextChoices):
         ACTIVE = "active", _("已认领")
+        # On the post's waiting list: promoted to ACTIVE, first come first served, when a
+        # place frees (activities.claims.fill_places).
+        WAITING = "waiting", _("候补")
         WITHDRAWN = "withdrawn", _("已退出")
+
+    LIVE = (Status.ACTIVE, Status.WAITING)
 
     post = models.ForeignKey(
         VolunteerPost, on_delete=models.PROTECT, related_name="claims", verbose_name=_("岗位")
@@ -113,6 +141,9 @@ class Claim(models.Model):
     )
     created_at = models.DateTimeField(_("认领时间"), default=timezone.now)
     withdrawn_at = models.DateTimeField(_("退出时间"), null=True, blank=True)
+    promoted_at = models.DateTimeField(
+        _("候补转正时间"), null=True, blank=True, help_text=_("有人退出后自动从候补转为认领")
+    )
 
     town_lookup = "post__town"
     objects = TownScopedQuerySet.as_manager()
@@ -122,10 +153,11 @@ class Claim(models.Model):
         verbose_name_plural = _("岗位认领")
         ordering = ["-created_at", "-id"]
         constraints = [
+            # One live claim (held or waiting) per courier per post.
             models.UniqueConstraint(
                 fields=["post", "courier"],
-                condition=Q(status="active"),
-                name="claim_one_active_per_courier",
+                condition=Q(status__in=["active", "waiting"]),
+                name="claim_one_live_per_courier",
                 violation_error_message=_("你已认领这个岗位。"),
             ),
         ]

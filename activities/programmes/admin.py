@@ -124,6 +124,7 @@ def copy_activity(activity: Activity, date: datetime.date | None) -> Activity:
     copy.pk = None
     copy._state.adding = True
     copy.attendance_token = new_poster_token()  # its own 签到码, not the original's
+    copy.is_cancelled, copy.cancel_note = False, ""  # a new date is a new chance
     copy.starts_at = activity.starts_at + shift
     copy.ends_at = activity.ends_at + shift
     if activity.signup_deadline:
@@ -147,7 +148,7 @@ class ActivityAdmin(TownScopedAdmin):
         "lists",
         "is_published",
     )
-    list_filter = ("kind", "town", "is_published", "topic")
+    list_filter = ("kind", "town", "is_published", "is_cancelled", "topic")
     list_select_related = ("town",)
     search_fields = ("title",)
     date_hierarchy = "starts_at"
@@ -157,6 +158,7 @@ class ActivityAdmin(TownScopedAdmin):
     actions = ["copy_activities"]
     fieldsets = (
         (None, {"fields": ("title", "kind", "topic", "description", "town", "is_published")}),
+        ("取消", {"fields": ("is_cancelled", "cancel_note")}),
         (
             "时间与名额",
             {"fields": ("starts_at", "ends_at", "signup_deadline", "capacity", "points")},

@@ -36,6 +36,8 @@ def sign_up(activity: Activity, courier: Courier) -> SignUp:
         locked = Activity.objects.select_for_update().get(pk=activity.pk)
         if not locked.is_published:
             raise SignUpRefused("这个活动不接受报名。")
+        if locked.is_cancelled:
+            raise SignUpRefused("这个活动已取消。")
         if now >= locked.starts_at:
             raise SignUpRefused("活动已开始，不能再报名。")
         if now >= locked.deadline:

@@ -93,6 +93,7 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "left": max(activity.capacity - activity.confirmed, 0),
             "open": activity.signup_open(),
             "started": timezone.now() >= activity.starts_at,
+            "phase": activity.phase,
         },
     )
 

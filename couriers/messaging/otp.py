@@ -35,6 +35,7 @@ PER_PHONE_PER_HOUR = 5  # per device, and for the phone from devices that have n
 PER_ADDRESS_PER_HOUR = 20
 WRONG_CODES_BEFORE_LOCK = 5  # from one device
 LOCK_FOR = datetime.timedelta(minutes=30)  # that device, for that phone
+CODE_LENGTH = 6
 
 
 class CodeError(Exception):
@@ -88,7 +89,7 @@ def send_code(phone: str, address: str, device: str, *, deliver: bool = True) ->
             >= PER_ADDRESS_PER_HOUR
         ):
             raise CodeError("当前网络获取验证码次数太多，请稍后再试。")
-        code = f"{secrets.randbelow(1_000_000):06d}"
+        code = f"{secrets.randbelow(10**CODE_LENGTH):0{CODE_LENGTH}d}"
         PhoneCode.objects.create(
             phone=phone,
             code_hash=_hash(phone, code),
@@ -105,10 +106,27 @@ def send_code(phone: str, address: str, device: str, *, deliver: bool = True) ->
     return code
 
 
+def resend_wait(phone: str, device: str) -> int:
+    """Seconds until this device may ask for another code for `phone` (0: now)."""
+    latest = (
+        PhoneCode.objects.filter(phone=phone, device=device)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if latest is None:
+        return 0
+    left = (latest + RESEND_AFTER - timezone.now()).total_seconds()
+    return max(0, math.ceil(left))
+
+
 def verify_code(phone: str, code: str, device: str) -> None:
     """Accept the code or raise CodeError; five wrong codes from one device lock the phone on
-    that device for a while."""
+    that device for a while. Something that cannot be a code at all (a typo like "12a", too
+    short) is sent back without being judged: it uses up none of the tries."""
     code = "".join(code.split())
+    if len(code) != CODE_LENGTH or not (code.isascii() and code.isdigit()):
+        raise CodeError(f"验证码是 {CODE_LENGTH} 位数字，请检查后重新输入（不计入错误次数）。")
     with transaction.atomic():  # the verdict and the count it leaves are committed together
         problem = _judge(phone, code, device, timezone.now())
     if problem:

@@ -307,7 +307,11 @@ class CourierQuerySet(TownScopedQuerySet):
 
     def headline_figures(self) -> dict[str, int]:
         """Registered couriers, party members and those managed locally, in one query."""
-        members = Q(political_status__in=Courier.PoliticalStatus.member_values())
+        # Public figures: a courier who withdrew the sensitive-data consent is not counted by
+        # their political status.
+        members = Q(political_status__in=Courier.PoliticalStatus.member_values()) & Q(
+            sensitive_consent_withdrawn_at__isnull=True
+        )
         return self.aggregate(
             couriers=Count("pk"),
             party_members=Count("pk", filter=members),
@@ -464,6 +468,15 @@ class Courier(models.Model):
     show_on_leaderboard = models.BooleanField(
         _("出现在积分榜"), default=True, help_text=_("小哥可在“我的”页面选择不出现在公开积分榜")
     )
+    # The courier withdrew the separate consent to process their political status (a sensitive
+    # personal datum): it then counts in nothing public (headline figures) and staff see it.
+    sensitive_consent_withdrawn_at = models.DateTimeField(
+        _("撤回敏感信息同意时间"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("小哥在“我的”页面撤回了对处理政治面貌的单独同意"),
+    )
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
@@ -617,3 +630,55 @@ class StaffProfile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}：{self.town or _('全区')}"
+
+
+class ErasureRequest(models.Model):
+    """A courier's request, made on their 「我的」 page, that everything held about them be
+    erased; staff of their town complete it (couriers.privacy.personal_data.erase)."""
+
+    # The request and its completion stay as the record that the right was honoured; the
+    # courier's own words go (erase_personal_data).
+
+    courier = models.ForeignKey(
+        Courier,
+        on_delete=models.PROTECT,
+        related_name="erasure_requests",
+        verbose_name=_("快递小哥"),
+    )
+    town = models.ForeignKey(
+        Town, on_delete=models.PROTECT, related_name="+", verbose_name=_("工作街镇")
+    )
+    reason = models.CharField(_("说明"), max_length=200, blank=True)
+    requested_at = models.DateTimeField(_("申请时间"), default=timezone.now)
+    completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("经办人"),
+    )
+
+    town_lookup = "town"
+    objects = TownScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("注销申请")
+        verbose_name_plural = _("注销申请")
+        ordering = ["completed_at", "-requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["courier"],
+                condition=Q(completed_at__isnull=True),
+                name="erasure_one_open_per_courier",
+                violation_error_message=_("已提交注销申请，请等待工作人员处理。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.courier.name} · {timezone.localtime(self.requested_at):%Y-%m-%d}"
+
+    @classmethod
+    def erase_personal_data(cls, requests) -> None:
+        requests.update(reason="")

@@ -35,9 +35,10 @@ from django.contrib.sessions.models import Session
 from django.core import serializers
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
+from django.utils import timezone
 
 from couriers.identity import SESSION_KEY
-from couriers.models import Courier, Enterprise, ImportJob, PhoneCode, PhoneLock
+from couriers.models import Courier, Enterprise, ErasureRequest, ImportJob, PhoneCode, PhoneLock
 from couriers.privacy.masking import mask_id_number, mask_phone
 
 ERASED_NAME = "已注销"
@@ -323,6 +324,21 @@ def _erase(held: Holdings) -> dict[str, int]:
         ImportJob.objects.filter(pk=job.pk).update(file="")
         touched["待导入文件（已删除）"] += 1
     return {kind: count for kind, count in touched.items() if count}
+
+
+def complete_erasure(erasure_request: ErasureRequest, by) -> dict[str, int]:
+    """Staff complete a courier's erasure request: everything held about them erased as by
+    `manage.py erase_person`, and the request marked done (it is kept: KEEP_ON_ERASURE)."""
+    with transaction.atomic():
+        locked = ErasureRequest.objects.select_for_update().get(pk=erasure_request.pk)
+        if locked.completed_at is not None:
+            return {}
+        courier = locked.courier
+        touched = erase(find(courier.phone, courier.id_number))
+        ErasureRequest.objects.filter(pk=locked.pk).update(
+            completed_at=timezone.now(), completed_by=by
+        )
+        return touched
 
 
 def anonymous_courier_fields(courier: Courier) -> dict:

@@ -58,6 +58,8 @@ def check_in(
     now = timezone.now()
     with transaction.atomic():
         Courier.objects.select_for_update().filter(pk=courier.pk).first()  # one at a time
+        if sensitive_consent:  # consent given again after withdrawing it
+            Courier.objects.filter(pk=courier.pk).update(sensitive_consent_withdrawn_at=None)
         current = existing_checkin(courier, campaign)
         if current is None:
             try:

@@ -40,6 +40,18 @@ def _phone_field() -> forms.CharField:
     )
 
 
+class OutletSelect(forms.Select):
+    """Each outlet option carries its brand (data-brand), so that outlet_by_brand.js offers
+    only the outlets of the brand chosen above it."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        outlet = getattr(value, "instance", None)
+        if outlet is not None:
+            option["attrs"]["data-brand"] = outlet.enterprise.brand_id
+        return option
+
+
 class CheckinForm(forms.Form):
     name = forms.CharField(
         label="姓名", max_length=30, widget=forms.TextInput(attrs={"autocomplete": "name"})
@@ -53,6 +65,7 @@ class CheckinForm(forms.Form):
         label="所在网点",
         required=False,
         empty_label="请选择（没有就在下面填写）",
+        widget=OutletSelect,
     )
     workplace = forms.CharField(
         label="所在企业/网点（列表里没有时填写）", max_length=100, required=False
@@ -122,6 +135,16 @@ class PhoneForm(forms.Form):
         return normalize_phone(self.cleaned_data["phone"])
 
 
+def focus_first_error(form: forms.Form) -> forms.Form:
+    """Put the cursor in the first field with an error, so that a courier on a phone lands on
+    what to fix (and a screen reader reads it) instead of at the top of the page."""
+    for name in form.errors:
+        if name in form.fields:
+            form.fields[name].widget.attrs["autofocus"] = True
+            break
+    return form
+
+
 def _bad_token(request: HttpRequest) -> HttpResponse:
     return render(request, "checkin/bad_token.html", status=400)
 
@@ -171,6 +194,10 @@ def checkin_start(request: HttpRequest, token: str) -> HttpResponse:
             "outlet": courier.outlet_id,
             "work_town": courier.work_town_id,
         }
+    pending = request.session.get(PENDING)
+    if request.method == "GET" and pending and pending.get("point") == point.pk:
+        # Back from the code page (「号码填错了？」): what they typed is still there.
+        initial = _initial_from_pending(pending)
     form = CheckinForm(
         request.POST or None,
         point=point,
@@ -199,8 +226,24 @@ def checkin_start(request: HttpRequest, token: str) -> HttpResponse:
         if _send_code(request, data["phone"]):
             return redirect("checkin:verify", token=token)
     return render(
-        request, "checkin/start.html", {"point": point, "campaign": campaign, "form": form}
+        request,
+        "checkin/start.html",
+        {"point": point, "campaign": campaign, "form": focus_first_error(form)},
     )
+
+
+def _initial_from_pending(pending: dict) -> dict:
+    return {
+        "name": pending["name"],
+        "phone": pending["phone"],
+        "brand": pending["brand"],
+        "outlet": pending["outlet"],
+        "workplace": pending["workplace"],
+        "work_town": pending["work_town"],
+        "political_status": pending["political_status"],
+        "interests": pending["interests"],
+        "agree_sensitive": pending["sensitive"],
+    }
 
 
 @devices.remembers_device
@@ -236,9 +279,11 @@ def checkin_verify(request: HttpRequest, token: str) -> HttpResponse:
         "checkin/verify.html",
         {
             "point": point,
-            "form": form,
+            "token": token,
+            "form": focus_first_error(form),
             "phone": pending["phone"],
             "debug_code": _debug_code(request),
+            "resend_wait": otp.resend_wait(pending["phone"], devices.device_hash(request)),
         },
     )
 
@@ -333,10 +378,55 @@ def nearest_stations(point: CheckinPoint, count: int = 3) -> list[Entry]:
 
 
 class ContactForm(forms.ModelForm):
+    """What the courier may change themselves; the phone changes with a code (my_data.me_phone),
+    the political status through staff (it follows the party records)."""
+
+    interests = forms.MultipleChoiceField(
+        label="想参加的志愿服务（6I）",
+        required=False,
+        choices=SixI.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
     class Meta:
         model = Courier
-        fields = ["name", "work_town", "brand"]
-        labels = {"name": "姓名", "work_town": "工作街镇", "brand": "快递品牌"}
+        fields = ["name", "work_town", "brand", "outlet"]
+        labels = {
+            "name": "姓名",
+            "work_town": "工作街镇",
+            "brand": "快递品牌",
+            "outlet": "所在网点",
+        }
+        widgets = {"outlet": OutletSelect}
+
+    def __init__(self, *args, checkin=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.checkin = checkin
+        self.fields["outlet"].queryset = Outlet.objects.select_related("enterprise__brand")
+        self.fields["outlet"].empty_label = "不填写"
+        if checkin is None:
+            del self.fields["interests"]
+        else:
+            self.fields["interests"].initial = checkin.interests
+
+    def clean(self):
+        data = super().clean()
+        outlet, brand = data.get("outlet"), data.get("brand")
+        if outlet and brand and outlet.enterprise.brand_id != brand.pk:
+            self.add_error("outlet", f"这个网点属于“{outlet.enterprise.brand}”。")
+        return data
+
+    def save(self, commit: bool = True):
+        courier = super().save(commit=False)
+        outlet = self.cleaned_data.get("outlet")
+        if outlet is not None:
+            courier.enterprise = outlet.enterprise
+            courier.brand = outlet.enterprise.brand
+        courier.save()
+        if self.checkin is not None:
+            self.checkin.interests = self.cleaned_data.get("interests", [])
+            self.checkin.save(update_fields=["interests", "updated_at"])
+        return courier
 
 
 @identity.courier_required
@@ -345,12 +435,16 @@ def me_edit(request: HttpRequest) -> HttpResponse:
     old_brand_id = courier.brand_id
     if request.method == "POST" and request.POST.get("brand", "") != str(old_brand_id or ""):
         courier.enterprise = courier.outlet = None  # their outlet belonged to the old brand
-    form = ContactForm(request.POST or None, instance=courier)
+    campaign = Campaign.objects.current()
+    checkin = existing_checkin(courier, campaign) if campaign else None
+    form = ContactForm(request.POST or None, instance=courier, checkin=checkin)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, "已保存。")
         return redirect("me")
-    return render(request, "checkin/me_edit.html", {"form": form, "courier": courier})
+    return render(
+        request, "checkin/me_edit.html", {"form": focus_first_error(form), "courier": courier}
+    )
 
 
 @devices.remembers_device
@@ -374,7 +468,7 @@ def me_signin(request: HttpRequest) -> HttpResponse:
             request,
             "checkin/signin.html",
             {
-                "code_form": form,
+                "code_form": focus_first_error(form),
                 "phone": phone,
                 "debug_code": _debug_code(request),
                 "reason": identity.why_sign_in(_safe_next(request)),
@@ -402,7 +496,7 @@ def me_signin(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "checkin/signin.html",
-        {"form": form, "reason": identity.why_sign_in(_safe_next(request))},
+        {"form": focus_first_error(form), "reason": identity.why_sign_in(_safe_next(request))},
     )
 
 

@@ -19,7 +19,7 @@ def keep_printed_tokens(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("activities", "0004_rewards"),
+        ("activities", "0006_activity_cancelled"),
         ("stations", "0005_checkinpoint_poster_token"),
     ]
 
