@@ -20,9 +20,10 @@ from couriers.models import Town
 from couriers.scoping import staff_object_or_404
 from fengxian.public_cache import public_page, same_origin_post
 from stations import devices, geo, hours
+from stations.finder import active_filters, back_link, finder_query
 from stations.models import Service, Station, StatusReport
 from stations.posters import render_poster
-from stations.reports import TooManyReports, submit_report
+from stations.reports import AlreadyReported, TooManyReports, submit_report
 from stations.visits import record_visit
 
 
@@ -140,7 +141,9 @@ def finder(request: HttpRequest) -> HttpResponse:
             "form": form,
             "entries": entries,
             "located": _located(form),
-            "query": request.GET.urlencode(),
+            "query": finder_query(request.GET),
+            "card_query": finder_query(request.GET),
+            "active_filters": active_filters(form),
         },
     )
 
@@ -167,7 +170,9 @@ def station_map(request: HttpRequest) -> HttpResponse:
             "form": form,
             "entries": entries,
             "markers": markers,
-            "query": request.GET.urlencode(),
+            "query": finder_query(request.GET),
+            "card_query": finder_query(request.GET | {"view": ["map"]}),
+            "active_filters": active_filters(form),
             "located": _located(form),
             "map_config": {
                 "tiles": settings.MAP_TILE_URL,
@@ -180,11 +185,16 @@ def station_map(request: HttpRequest) -> HttpResponse:
 @public_page
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     station = get_object_or_404(Station.objects.active().for_finder(), pk=pk)
+    return _detail_page(request, station)
+
+
+def _detail_page(request: HttpRequest, station: Station, status: int = 200) -> HttpResponse:
     reports = [
         (r, ago(r.created_at))
         for r in StatusReport.objects.open().recent().filter(station=station)[:5]
     ]
-    response = render(
+    back_url, back_label = back_link(request.GET)
+    return render(
         request,
         "stations/detail.html",
         {
@@ -195,9 +205,12 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "reports": reports,
             "report_kinds": StatusReport.Kind.choices,
             "today": timezone.localtime().weekday(),
+            "finder_query": finder_query(request.GET),
+            "back_url": back_url,
+            "back_label": back_label,
         },
+        status=status,
     )
-    return response
 
 
 def ago(moment: datetime.datetime) -> str:
@@ -214,10 +227,12 @@ def ago(moment: datetime.datetime) -> str:
 @require_POST
 def report(request: HttpRequest, pk: int) -> HttpResponse:
     station = get_object_or_404(Station.objects.active(), pk=pk)
+    query = finder_query(request.GET)  # the finder's state rides along on the form's action
+    back_here = reverse("stations:detail", args=[pk]) + (f"?{query}" if query else "")
     kind = request.POST.get("kind", "")
     if kind not in StatusReport.Kind.values:
         messages.error(request, "请选择要报告的情况。")
-        return redirect("stations:detail", pk=pk)
+        return redirect(back_here)
     try:
         submit_report(
             station,
@@ -226,16 +241,16 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
             devices.address_hash(request),
             device_known=devices.is_known(request),
         )
+    except AlreadyReported as repeat:
+        # A second tap on the same button: the first report stands; say so on the page.
+        messages.info(request, str(repeat))
+        return devices.remember_device(request, redirect(back_here))
     except TooManyReports as refused:
-        response = render(
-            request,
-            "stations/too_many.html",
-            {"station": station, "message": str(refused)},
-            status=429,
-        )
-        return devices.remember_device(request, response)
+        messages.error(request, str(refused))
+        station = Station.objects.active().for_finder().get(pk=pk)
+        return devices.remember_device(request, _detail_page(request, station, status=429))
     messages.success(request, f"谢谢！已报告“{StatusReport.Kind(kind).label}”。")
-    return devices.remember_device(request, redirect("stations:detail", pk=pk))
+    return devices.remember_device(request, redirect(back_here))
 
 
 def scan(request: HttpRequest, pk: int) -> HttpResponse:

@@ -405,12 +405,11 @@ def test_cleared_and_old_reports_are_not_shown(anonymous, rest_stop):
     assert "最近 24 小时没有反馈" in page
 
 
-def test_a_second_report_from_the_same_device_within_ten_minutes_is_refused(anonymous, rest_stop):
+def test_a_second_report_of_the_same_kind_within_ten_minutes_counts_once(anonymous, rest_stop):
     assert report(anonymous, rest_stop, "no_water").status_code == 302
     assert "fx_device" in anonymous.cookies
-    again = report(anonymous, rest_stop, "closed")
-    assert again.status_code == 429
-    assert "你刚刚报告过这个站点，请 10 分钟后再报。" in again.content.decode()
+    again = report(anonymous, rest_stop, "no_water", follow=True)
+    assert "你刚刚已报告过“没水了”，10 分钟内不用再报。" in again.content.decode()
     assert list(StatusReport.objects.values_list("kind", flat=True)) == ["no_water"]
 
 
@@ -433,7 +432,8 @@ def test_a_browser_without_our_device_cookie_counts_as_its_address(anonymous, re
     forged = Client()
     forged.cookies[DEVICE_COOKIE] = os.urandom(16).hex()
     for cookieless in (Client(), forged):
-        assert report(cookieless, rest_stop, "open").status_code == 429
+        again = report(cookieless, rest_stop, "no_water", follow=True)
+        assert "你刚刚已报告过“没水了”" in again.content.decode()
     assert StatusReport.objects.count() == 1
 
 
@@ -593,3 +593,78 @@ def test_map_without_tiles_has_no_map_but_still_lists_stations(anonymous, nanqia
     assert response.status_code == 200
     assert 'id="station-map"' not in response.content.decode()
     assert listed(response) == ["全天站点"]
+
+
+# --- issue 16: reports per kind, repeats answered in place, the finder's state kept ----------
+
+
+def test_a_courier_may_correct_a_report_with_another_kind_at_once(anonymous, rest_stop):
+    assert report(anonymous, rest_stop, "no_water").status_code == 302
+    corrected = report(anonymous, rest_stop, "closed", follow=True)
+    assert corrected.status_code == 200
+    assert "谢谢！已报告“关门了”。" in corrected.content.decode()
+    assert sorted(StatusReport.objects.values_list("kind", flat=True)) == ["closed", "no_water"]
+
+
+def test_a_repeated_tap_is_answered_on_the_station_page_not_a_bare_error(anonymous, rest_stop):
+    report(anonymous, rest_stop, "no_water")
+    again = report(anonymous, rest_stop, "no_water", follow=True)
+    assert again.redirect_chain == [(f"/stations/{rest_stop.pk}/", 302)]
+    page = again.content.decode()
+    assert "你刚刚已报告过“没水了”，10 分钟内不用再报。" in page
+    assert 'id="reports"' in page  # the station page itself, with its report buttons
+    assert StatusReport.objects.count() == 1
+
+
+def test_a_flood_of_reports_is_refused_on_the_station_page_itself(anonymous, nanqiao_town):
+    targets = [station(nanqiao_town) for _ in range(13)]
+    for target in targets[:12]:
+        report(anonymous, target)
+    refused = report(anonymous, targets[12])
+    assert refused.status_code == 429
+    page = refused.content.decode()
+    assert "报告太频繁了" in page and 'id="reports"' in page and targets[12].name in page
+
+
+def test_a_report_keeps_the_finders_filters_and_position_in_the_back_link(
+    anonymous, rest_stop, nanqiao_town
+):
+    query = f"service={service('饮水').pk}&town={nanqiao_town.pk}&open=on&lat=30.9&lng=121.4"
+    response = anonymous.post(
+        f"/stations/{rest_stop.pk}/report/?{query}",
+        {"kind": "open"},
+        HTTP_ORIGIN="http://testserver",
+        follow=True,
+    )
+    assert response.redirect_chain == [(f"/stations/{rest_stop.pk}/?{query}", 302)]
+    page = html.unescape(response.content.decode())
+    assert f'href="/stations/?{query}">‹ 全部站点' in page
+    assert f'action="/stations/{rest_stop.pk}/report/?{query}"' in page
+
+
+def test_the_back_link_keeps_only_the_finders_own_parameters(anonymous, rest_stop):
+    page = anonymous.get(
+        f"/stations/{rest_stop.pk}/", {"open": "on", "next": "https://evil.example/"}
+    ).content.decode()
+    assert 'href="/stations/?open=on">‹ 全部站点' in page
+
+
+def test_a_station_opened_from_the_map_links_back_to_the_map(anonymous, rest_stop):
+    page = anonymous.get(f"/stations/{rest_stop.pk}/", {"open": "on", "view": "map"})
+    assert 'href="/stations/map/?open=on">‹ 站点地图' in page.content.decode()
+
+
+def test_the_collapsed_filters_say_which_ones_are_on(anonymous, rest_stop, nanqiao_town):
+    page = anonymous.get(
+        FINDER,
+        {
+            "service": service("饮水").pk,
+            "town": nanqiao_town.pk,
+            "open": "on",
+            "lat": 30.9,
+            "lng": 121.4,
+        },
+    ).content.decode()
+    summary = re.search(r"<summary>(.*?)</summary>", page, re.S).group(1)
+    assert "已选" in summary and "饮水" in summary and nanqiao_town.name in summary
+    assert "现在开放" in summary
