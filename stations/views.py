@@ -9,7 +9,7 @@ import datetime
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,7 +20,7 @@ from couriers.models import Town
 from couriers.scoping import staff_object_or_404
 from fengxian.public_cache import public_page, same_origin_post
 from stations import devices, geo, hours
-from stations.finder import active_filters, back_link, finder_query
+from stations.finder import active_filters, back_link, finder_query, markers, page_of
 from stations.models import Service, Station, StatusReport
 from stations.posters import render_poster
 from stations.reports import AlreadyReported, TooManyReports, submit_report
@@ -134,12 +134,15 @@ def _located(form: FinderForm) -> bool:
 def finder(request: HttpRequest) -> HttpResponse:
     form = FinderForm(request.GET or None)
     entries = find_stations(form)
+    shown, more = page_of(entries, request.GET)
     return render(
         request,
         "stations/finder.html",
         {
             "form": form,
-            "entries": entries,
+            "entries": shown,
+            "total": len(entries),
+            "more": more,
             "located": _located(form),
             "query": finder_query(request.GET),
             "card_query": finder_query(request.GET),
@@ -150,27 +153,21 @@ def finder(request: HttpRequest) -> HttpResponse:
 
 @public_page
 def station_map(request: HttpRequest) -> HttpResponse:
+    """The map page itself carries the first 20 cards; the markers come as JSON."""
     form = FinderForm(request.GET or None)
     entries = find_stations(form)
-    markers = [
-        {
-            "name": e.station.name,
-            "lat": e.station.latitude,
-            "lng": e.station.longitude,
-            "open": e.status.is_open,
-            "status": e.status.label,
-            "url": reverse("stations:detail", args=[e.station.pk]),
-        }
-        for e in entries
-    ]
+    shown, more = page_of(entries, request.GET)
+    query = finder_query(request.GET)
     return render(
         request,
         "stations/map.html",
         {
             "form": form,
-            "entries": entries,
-            "markers": markers,
-            "query": finder_query(request.GET),
+            "entries": shown,
+            "total": len(entries),
+            "more": more,
+            "markers_url": reverse("stations:markers") + (f"?{query}" if query else ""),
+            "query": query,
             "card_query": finder_query(request.GET | {"view": ["map"]}),
             "active_filters": active_filters(form),
             "located": _located(form),
@@ -180,6 +177,13 @@ def station_map(request: HttpRequest) -> HttpResponse:
             },
         },
     )
+
+
+@public_page
+def station_markers(request: HttpRequest) -> HttpResponse:
+    """Every station matching the map's filters, as compact JSON for its markers."""
+    entries = find_stations(FinderForm(request.GET or None))
+    return JsonResponse(markers(entries), json_dumps_params={"separators": (",", ":")})
 
 
 @public_page

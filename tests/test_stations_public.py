@@ -252,9 +252,9 @@ def test_public_pages_keep_a_constant_number_of_queries(
     with django_assert_num_queries(queries):
         response = anonymous.get(url)
     if page in ("finder", "map"):
-        assert len(listed(response)) == 60
+        assert len(listed(response)) == 20  # the first page of 60
     elif page != "detail":
-        assert len(listed(response)) >= 30  # the 24-hour ones at least
+        assert len(listed(response)) == 20  # a full first page: 30 at least are open
 
 
 # --- a station's page -------------------------------------------------------------------------
@@ -548,13 +548,21 @@ def test_poster_has_an_inline_svg_qr_code_and_the_absolute_scan_url(anonymous, r
 
 
 def _markers(response) -> list[dict]:
-    found = re.search(
-        r'<script id="station-markers" type="application/json">(.*?)</script>',
-        response.content.decode(),
-        re.S,
-    )
+    """The map page's markers, fetched from its JSON source and read back into dicts."""
+    found = re.search(r'data-markers="([^"]+)"', response.content.decode())
     assert found
-    return json.loads(found.group(1))
+    data = json.loads(Client().get(html.unescape(found.group(1))).content)
+    return [
+        {
+            "name": name,
+            "lat": lat,
+            "lng": lng,
+            "open": bool(is_open),
+            "status": data["statuses"][status],
+            "url": data["url"].replace("/0/", f"/{pk}/"),
+        }
+        for pk, lat, lng, is_open, name, status in data["rows"]
+    ]
 
 
 def test_map_page_has_markers_and_leaflet(anonymous, nanqiao_town):
@@ -668,3 +676,69 @@ def test_the_collapsed_filters_say_which_ones_are_on(anonymous, rest_stop, nanqi
     summary = re.search(r"<summary>(.*?)</summary>", page, re.S).group(1)
     assert "已选" in summary and "饮水" in summary and nanqiao_town.name in summary
     assert "现在开放" in summary
+
+
+# --- issue 16: the finder shows 20 at a time; the map loads its markers as compact JSON -------
+
+
+def _many(town, count: int, **fields) -> list[Station]:
+    created = Station.objects.bulk_create(
+        Station(
+            town=town,
+            name=f"批量站点{n:03d}",
+            address=f"批量路 {n} 号",
+            latitude=30.90 + n / 10_000,
+            longitude=121.47,
+            open_24_hours=True,
+            **fields,
+        )
+        for n in range(count)
+    )
+    return created
+
+
+def test_the_finder_shows_the_nearest_twenty_and_a_link_to_more(anonymous, nanqiao_town):
+    _many(nanqiao_town, 45)
+    response = anonymous.get(FINDER, {"lat": 30.90, "lng": 121.47, "town": nanqiao_town.pk})
+    names = listed(response)
+    assert names == [f"批量站点{n:03d}" for n in range(20)]  # the nearest first
+    page = html.unescape(response.content.decode())
+    assert "共 45 个站点" in page
+    more = re.search(r'<a class="button more" href="([^"]+)">查看更多</a>', page).group(1)
+    assert parse_qs(urlsplit(more).query) == {
+        "town": [str(nanqiao_town.pk)],
+        "lat": ["30.9"],
+        "lng": ["121.47"],
+        "page": ["2"],
+    }
+    second = anonymous.get(FINDER + more)
+    assert listed(second) == [f"批量站点{n:03d}" for n in range(20, 40)]
+    last = anonymous.get(FINDER + more.replace("page=2", "page=3"))
+    assert listed(last) == [f"批量站点{n:03d}" for n in range(40, 45)]
+    assert "查看更多" not in last.content.decode()
+
+
+def test_a_page_past_the_end_or_not_a_number_still_shows_stations(anonymous, nanqiao_town):
+    _many(nanqiao_town, 25)
+    for page in ("99", "x", "-1", "9" * 30):
+        assert len(listed(anonymous.get(FINDER, {"page": page}))) in (20, 5)
+    assert len(listed(anonymous.get(FINDER, {"page": "x"}))) == 20
+
+
+def test_a_thousand_stations_make_a_small_finder_page(anonymous, nanqiao_town):
+    _many(nanqiao_town, 1000)
+    for url in (FINDER, MAP):
+        response = anonymous.get(url)
+        assert len(listed(response)) == 20
+        assert len(response.content) < 60_000, url  # was 665 KB with 1,002 stations
+
+
+def test_the_map_loads_every_matching_marker_as_compact_json(anonymous, nanqiao_town):
+    _many(nanqiao_town, 1000)
+    page = anonymous.get(MAP, {"town": nanqiao_town.pk}).content.decode()
+    source = html.unescape(re.search(r'data-markers="([^"]+)"', page).group(1))
+    assert source == f"/stations/map/markers.json?town={nanqiao_town.pk}"
+    response = anonymous.get(source)
+    assert response["Content-Type"] == "application/json"
+    assert len(response.content) < 60_000  # about 50 bytes a station
+    assert len(json.loads(response.content)["rows"]) == 1000
