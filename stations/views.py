@@ -173,7 +173,9 @@ def station_map(request: HttpRequest) -> HttpResponse:
             "located": _located(form),
             "map_config": {
                 "tiles": settings.MAP_TILE_URL,
+                "labels": settings.MAP_TILE_LABELS_URL,
                 "attribution": settings.MAP_TILE_ATTRIBUTION,
+                "position": _position_on_map(form),
             },
         },
     )
@@ -183,7 +185,24 @@ def station_map(request: HttpRequest) -> HttpResponse:
 def station_markers(request: HttpRequest) -> HttpResponse:
     """Every station matching the map's filters, as compact JSON for its markers."""
     entries = find_stations(FinderForm(request.GET or None))
-    return JsonResponse(markers(entries), json_dumps_params={"separators": (",", ":")})
+    data = markers(entries, to_map=_tile_coordinates())
+    return JsonResponse(data, json_dumps_params={"separators": (",", ":")})
+
+
+def _tile_coordinates():
+    """WGS-84 → the tiles' coordinate system: 高德's tiles are drawn in GCJ-02."""
+    return geo.wgs84_to_gcj02 if settings.MAP_TILE_COORDINATES == "gcj02" else None
+
+
+def _position_on_map(form: FinderForm) -> list[float] | None:
+    """The courier's position (from 离我最近) where the map's tiles put it, or None."""
+    if not _located(form):
+        return None
+    lat, lng = form.cleaned_data["lat"], form.cleaned_data["lng"]
+    to_map = _tile_coordinates()
+    if to_map is not None:
+        lat, lng = to_map(lat, lng)
+    return [round(lat, 6), round(lng, 6)]
 
 
 @public_page
