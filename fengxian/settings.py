@@ -231,7 +231,22 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # inline code; map tiles from the configured tile server. Pages and the admin alike.
 from csp.constants import NONE, SELF  # noqa: E402
 
-MAP_TILE_URL = env.str("MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+# The station map's tiles (stations/tiles.py): 天地图 with MAP_TILE_KEY, otherwise 高德; or
+# MAP_TILE_SOURCE=tianditu|amap|osm; MAP_TILE_URL overrides with any {z}/{x}/{y} server.
+from stations import tiles as _tiles  # noqa: E402
+
+MAP_TILE_SOURCE = env.str("MAP_TILE_SOURCE", default="")
+MAP_TILE_KEY = env.str("MAP_TILE_KEY", default="")
+_map_tiles = _tiles.resolve(
+    MAP_TILE_SOURCE,
+    MAP_TILE_KEY,
+    url=env.str("MAP_TILE_URL", default=None),
+    attribution=env.str("MAP_TILE_ATTRIBUTION", default=None),
+    coordinates=env.str("MAP_TILE_COORDINATES", default=None),
+)
+MAP_TILE_URL = _map_tiles.url
+MAP_TILE_LABELS_URL = _map_tiles.labels_url
+MAP_TILE_COORDINATES = _map_tiles.coordinates  # "gcj02": markers are shifted to match
 
 
 def _origin(url: str) -> list[str]:
@@ -364,7 +379,7 @@ REWARD_COUNTER_LOOKUPS = env.int("REWARD_COUNTER_LOOKUPS", default=60)
 
 # --- Portal ---------------------------------------------------------------------------------
 # Map tiles for the station map (MAP_TILE_URL, set above for the CSP); empty hides the map.
-MAP_TILE_ATTRIBUTION = env.str("MAP_TILE_ATTRIBUTION", default="© OpenStreetMap")
+MAP_TILE_ATTRIBUTION = _map_tiles.attribution
 # Where the staff admin lives; a less guessable path keeps scanners off the login page.
 ADMIN_URL = env.str("ADMIN_URL", default="admin/")
 if not ADMIN_URL.endswith("/") or ADMIN_URL.startswith("/"):

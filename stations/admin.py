@@ -62,6 +62,8 @@ class StationForm(forms.ModelForm):
             if name in self.fields:
                 self.fields[name].required = False
         self.fields["coordinates"].widget.attrs["data-tiles"] = settings.MAP_TILE_URL
+        # On 高德's GCJ-02 tiles the picker shifts clicks back to the WGS-84 that is stored.
+        self.fields["coordinates"].widget.attrs["data-coordinates"] = settings.MAP_TILE_COORDINATES
 
     def clean(self):
         data = super().clean()

@@ -13,13 +13,20 @@ from django.utils import timezone
 
 from stations.models import Station, StatusReport
 
-SAME_STATION_EVERY = datetime.timedelta(minutes=10)  # one report per station per device
+# One report of each kind per station per device: a courier who tapped 没水了 may still
+# correct it to 关门了 at once, but tapping 没水了 twice counts once.
+SAME_KIND_EVERY = datetime.timedelta(minutes=10)
 PER_DEVICE_PER_HOUR = 12
 PER_ADDRESS_PER_HOUR = 60  # an office or a phone network shares one address
 
 
 class TooManyReports(Exception):
     """The message says, in Chinese, when the courier may report again."""
+
+
+class AlreadyReported(TooManyReports):
+    """The same device reported the same thing here moments ago: nothing to refuse, the
+    report stands; the page just says so."""
 
 
 def submit_report(
@@ -34,8 +41,10 @@ def submit_report(
         # Reports on one station queue behind each other, so two taps at once count as two.
         Station.objects.select_for_update().filter(pk=station.pk).first()
         recent = StatusReport.objects.filter(created_at__gte=now - datetime.timedelta(hours=1))
-        if recent.filter(mine, station=station, created_at__gte=now - SAME_STATION_EVERY).exists():
-            raise TooManyReports("你刚刚报告过这个站点，请 10 分钟后再报。")
+        repeat = recent.filter(mine, station=station, kind=kind)
+        if repeat.filter(created_at__gte=now - SAME_KIND_EVERY).exists():
+            label = StatusReport.Kind(kind).label
+            raise AlreadyReported(f"你刚刚已报告过“{label}”，10 分钟内不用再报。")
         if recent.filter(mine).count() >= PER_DEVICE_PER_HOUR:
             raise TooManyReports("报告太频繁了，请一小时后再试。")
         if recent.filter(address=address).count() >= PER_ADDRESS_PER_HOUR:

@@ -9,7 +9,7 @@ import datetime
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,9 +21,10 @@ from couriers.scoping import staff_object_or_404
 from fengxian.links import public_url
 from fengxian.public_cache import public_page, same_origin_post
 from stations import devices, geo, hours
+from stations.finder import active_filters, back_link, finder_query, markers, page_of
 from stations.models import Service, Station, StatusReport
 from stations.posters import render_poster
-from stations.reports import TooManyReports, submit_report
+from stations.reports import AlreadyReported, TooManyReports, submit_report
 from stations.visits import record_visit
 
 
@@ -134,58 +135,90 @@ def _located(form: FinderForm) -> bool:
 def finder(request: HttpRequest) -> HttpResponse:
     form = FinderForm(request.GET or None)
     entries = find_stations(form)
+    shown, more = page_of(entries, request.GET)
     return render(
         request,
         "stations/finder.html",
         {
             "form": form,
-            "entries": entries,
+            "entries": shown,
+            "total": len(entries),
+            "more": more,
             "located": _located(form),
-            "query": request.GET.urlencode(),
+            "query": finder_query(request.GET),
+            "card_query": finder_query(request.GET),
+            "active_filters": active_filters(form),
         },
     )
 
 
 @public_page
 def station_map(request: HttpRequest) -> HttpResponse:
+    """The map page itself carries the first 20 cards; the markers come as JSON."""
     form = FinderForm(request.GET or None)
     entries = find_stations(form)
-    markers = [
-        {
-            "name": e.station.name,
-            "lat": e.station.latitude,
-            "lng": e.station.longitude,
-            "open": e.status.is_open,
-            "status": e.status.label,
-            "url": reverse("stations:detail", args=[e.station.pk]),
-        }
-        for e in entries
-    ]
+    shown, more = page_of(entries, request.GET)
+    query = finder_query(request.GET)
     return render(
         request,
         "stations/map.html",
         {
             "form": form,
-            "entries": entries,
-            "markers": markers,
-            "query": request.GET.urlencode(),
+            "entries": shown,
+            "total": len(entries),
+            "more": more,
+            "markers_url": reverse("stations:markers") + (f"?{query}" if query else ""),
+            "query": query,
+            "card_query": finder_query(request.GET | {"view": ["map"]}),
+            "active_filters": active_filters(form),
             "located": _located(form),
             "map_config": {
                 "tiles": settings.MAP_TILE_URL,
+                "labels": settings.MAP_TILE_LABELS_URL,
                 "attribution": settings.MAP_TILE_ATTRIBUTION,
+                "position": _position_on_map(form),
             },
         },
     )
 
 
 @public_page
+def station_markers(request: HttpRequest) -> HttpResponse:
+    """Every station matching the map's filters, as compact JSON for its markers."""
+    entries = find_stations(FinderForm(request.GET or None))
+    data = markers(entries, to_map=_tile_coordinates())
+    return JsonResponse(data, json_dumps_params={"separators": (",", ":")})
+
+
+def _tile_coordinates():
+    """WGS-84 → the tiles' coordinate system: 高德's tiles are drawn in GCJ-02."""
+    return geo.wgs84_to_gcj02 if settings.MAP_TILE_COORDINATES == "gcj02" else None
+
+
+def _position_on_map(form: FinderForm) -> list[float] | None:
+    """The courier's position (from 离我最近) where the map's tiles put it, or None."""
+    if not _located(form):
+        return None
+    lat, lng = form.cleaned_data["lat"], form.cleaned_data["lng"]
+    to_map = _tile_coordinates()
+    if to_map is not None:
+        lat, lng = to_map(lat, lng)
+    return [round(lat, 6), round(lng, 6)]
+
+
+@public_page
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     station = get_object_or_404(Station.objects.active().for_finder(), pk=pk)
+    return _detail_page(request, station)
+
+
+def _detail_page(request: HttpRequest, station: Station, status: int = 200) -> HttpResponse:
     reports = [
         (r, ago(r.created_at))
         for r in StatusReport.objects.open().recent().filter(station=station)[:5]
     ]
-    response = render(
+    back_url, back_label = back_link(request.GET)
+    return render(
         request,
         "stations/detail.html",
         {
@@ -196,9 +229,12 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "reports": reports,
             "report_kinds": StatusReport.Kind.choices,
             "today": timezone.localtime().weekday(),
+            "finder_query": finder_query(request.GET),
+            "back_url": back_url,
+            "back_label": back_label,
         },
+        status=status,
     )
-    return response
 
 
 def ago(moment: datetime.datetime) -> str:
@@ -215,10 +251,12 @@ def ago(moment: datetime.datetime) -> str:
 @require_POST
 def report(request: HttpRequest, pk: int) -> HttpResponse:
     station = get_object_or_404(Station.objects.active(), pk=pk)
+    query = finder_query(request.GET)  # the finder's state rides along on the form's action
+    back_here = reverse("stations:detail", args=[pk]) + (f"?{query}" if query else "")
     kind = request.POST.get("kind", "")
     if kind not in StatusReport.Kind.values:
         messages.error(request, "请选择要报告的情况。")
-        return redirect("stations:detail", pk=pk)
+        return redirect(back_here)
     try:
         submit_report(
             station,
@@ -227,16 +265,16 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
             devices.address_hash(request),
             device_known=devices.is_known(request),
         )
+    except AlreadyReported as repeat:
+        # A second tap on the same button: the first report stands; say so on the page.
+        messages.info(request, str(repeat))
+        return devices.remember_device(request, redirect(back_here))
     except TooManyReports as refused:
-        response = render(
-            request,
-            "stations/too_many.html",
-            {"station": station, "message": str(refused)},
-            status=429,
-        )
-        return devices.remember_device(request, response)
+        messages.error(request, str(refused))
+        station = Station.objects.active().for_finder().get(pk=pk)
+        return devices.remember_device(request, _detail_page(request, station, status=429))
     messages.success(request, f"谢谢！已报告“{StatusReport.Kind(kind).label}”。")
-    return devices.remember_device(request, redirect("stations:detail", pk=pk))
+    return devices.remember_device(request, redirect(back_here))
 
 
 def scan(request: HttpRequest, pk: int) -> HttpResponse:

@@ -224,7 +224,8 @@ def test_nearest_open_station_with_a_charger(live_db, browser):
         assert parse_qs(urlparse(page.url).query) == query
         assert _card_names(page) == ["南桥全天充电站", "西渡充电驿站", "奉浦爱心接力站"]
         expect(page.locator("#station-map.leaflet-container")).to_be_visible()
-        expect(page.locator("#station-map path.leaflet-interactive")).to_have_count(3)
+        # Three stations and the courier's own position.
+        expect(page.locator("#station-map path.leaflet-interactive")).to_have_count(4)
         assert_fits_phone_width(page)
         screenshot(page, "stations-map-phone")
         errors.assert_none()
@@ -281,3 +282,66 @@ def test_the_site_has_an_icon(live_db, phone_page):
     href = icon.first.get_attribute("href") if icon.count() else "/favicon.ico"
     response = phone_page.request.get(urljoin(phone_page.url, href))
     assert response.ok, f"{href}: {response.status}"
+
+
+# --- issue 16: the map as a courier meets it (tiles down, many stations, his position) -------
+
+# A 1×1 PNG, served in place of every tile when the test wants tiles to load.
+_TILE_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8cfc0f01f0005ff02fea7d3a0a40000000049454e44ae426082"
+)
+
+
+def _crowded_town(count: int = 52) -> None:
+    seed_services(Service)
+    for n in range(count):
+        _station("南桥镇", f"南桥站点{n:02d}", (n % 8) * 120, (n // 8) * 120, ["饮水"])
+
+
+def _drawn_stations(page) -> tuple[int, int]:
+    """(stations the map stands for, marks drawn): clusters count their members."""
+    clusters = [int(t) for t in page.locator(".map-cluster").all_inner_texts()]
+    singles = page.locator("#station-map path.leaflet-interactive").count() - 1  # less "me"
+    return sum(clusters) + singles, len(clusters) + singles
+
+
+def test_map_without_tiles_says_so_groups_markers_and_shows_the_courier(live_db, phone_page):
+    _crowded_town()
+    _block_tiles(phone_page)
+    phone_page.goto(live_db.url + "/stations/map/?lat=30.918000&lng=121.474000")
+    expect(phone_page.locator("#station-map[data-ready]")).to_have_count(1)
+    expect(phone_page.locator("#map-failed")).to_have_text("地图加载失败，可查看下方列表")
+    expect(phone_page.locator("#map-failed")).to_be_visible()
+    # The attribution names the map's owner only: no "Leaflet", no flag.
+    attribution = phone_page.locator(".leaflet-control-attribution")
+    expect(attribution).to_have_text("© 高德地图")
+    assert attribution.locator("svg, img").count() == 0
+    stood_for, drawn = _drawn_stations(phone_page)
+    assert stood_for == 52 and drawn < 20, (stood_for, drawn)
+    # The courier's own position is on the map.
+    phone_page.locator("#station-map path.leaflet-interactive").first.click(force=True)
+    expect(phone_page.locator(".leaflet-popup-content")).to_have_count(1)
+    assert_fits_phone_width(phone_page)
+    screenshot(phone_page, "stations-map-tiles-down-phone")
+
+
+def test_tapping_a_group_zooms_in_until_stations_stand_alone(live_db, phone_page):
+    _crowded_town(12)
+    host = urlparse(settings.MAP_TILE_URL).netloc
+    phone_page.route(
+        re.compile(rf"^https?://{re.escape(host)}/"),
+        lambda route: route.fulfill(status=200, content_type="image/png", body=_TILE_PNG),
+    )
+    phone_page.goto(live_db.url + "/stations/map/")
+    expect(phone_page.locator("#station-map[data-ready]")).to_have_count(1)
+    phone_page.wait_for_timeout(500)
+    expect(phone_page.locator("#map-failed")).to_be_hidden()  # tiles came
+    for _ in range(6):
+        clusters = phone_page.locator(".map-cluster")
+        if not clusters.count():
+            break
+        clusters.first.click()
+        phone_page.wait_for_timeout(600)
+    assert phone_page.locator("#station-map path.leaflet-interactive").count() >= 2
+    screenshot(phone_page, "stations-map-zoomed-phone")

@@ -119,3 +119,14 @@ def test_nginx_site_passes_nginx_t(tmp_path):
         text=True,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_nginx_sends_pages_and_marker_json_gzipped_with_a_breach_note():
+    site = (DEPLOY / "nginx" / "fengxian.conf").read_text()
+    tls = site.split("listen 443 ssl")[1]
+    assert re.search(r"^\s*gzip on;", tls, re.M)  # text/html is always among gzip_types
+    assert re.search(r"^\s*gzip_proxied any;", tls, re.M)
+    [types] = re.findall(r"^\s*gzip_types ([^;]+);", tls, re.M)
+    assert {"application/json", "text/calendar"} <= set(types.split())
+    assert "text/html" not in types.split()  # listing it again only makes nginx -t warn
+    assert "BREACH" in tls and "masks it with a fresh" in tls

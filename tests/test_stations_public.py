@@ -252,9 +252,9 @@ def test_public_pages_keep_a_constant_number_of_queries(
     with django_assert_num_queries(queries):
         response = anonymous.get(url)
     if page in ("finder", "map"):
-        assert len(listed(response)) == 60
+        assert len(listed(response)) == 20  # the first page of 60
     elif page != "detail":
-        assert len(listed(response)) >= 30  # the 24-hour ones at least
+        assert len(listed(response)) == 20  # a full first page: 30 at least are open
 
 
 # --- a station's page -------------------------------------------------------------------------
@@ -405,12 +405,11 @@ def test_cleared_and_old_reports_are_not_shown(anonymous, rest_stop):
     assert "最近 24 小时没有反馈" in page
 
 
-def test_a_second_report_from_the_same_device_within_ten_minutes_is_refused(anonymous, rest_stop):
+def test_a_second_report_of_the_same_kind_within_ten_minutes_counts_once(anonymous, rest_stop):
     assert report(anonymous, rest_stop, "no_water").status_code == 302
     assert "fx_device" in anonymous.cookies
-    again = report(anonymous, rest_stop, "closed")
-    assert again.status_code == 429
-    assert "你刚刚报告过这个站点，请 10 分钟后再报。" in again.content.decode()
+    again = report(anonymous, rest_stop, "no_water", follow=True)
+    assert "你刚刚已报告过“没水了”，10 分钟内不用再报。" in again.content.decode()
     assert list(StatusReport.objects.values_list("kind", flat=True)) == ["no_water"]
 
 
@@ -433,7 +432,8 @@ def test_a_browser_without_our_device_cookie_counts_as_its_address(anonymous, re
     forged = Client()
     forged.cookies[DEVICE_COOKIE] = os.urandom(16).hex()
     for cookieless in (Client(), forged):
-        assert report(cookieless, rest_stop, "open").status_code == 429
+        again = report(cookieless, rest_stop, "no_water", follow=True)
+        assert "你刚刚已报告过“没水了”" in again.content.decode()
     assert StatusReport.objects.count() == 1
 
 
@@ -548,16 +548,25 @@ def test_poster_has_an_inline_svg_qr_code_and_the_absolute_scan_url(anonymous, r
 
 
 def _markers(response) -> list[dict]:
-    found = re.search(
-        r'<script id="station-markers" type="application/json">(.*?)</script>',
-        response.content.decode(),
-        re.S,
-    )
+    """The map page's markers, fetched from its JSON source and read back into dicts."""
+    found = re.search(r'data-markers="([^"]+)"', response.content.decode())
     assert found
-    return json.loads(found.group(1))
+    data = json.loads(Client().get(html.unescape(found.group(1))).content)
+    return [
+        {
+            "name": name,
+            "lat": lat,
+            "lng": lng,
+            "open": bool(is_open),
+            "status": data["statuses"][status],
+            "url": data["url"].replace("/0/", f"/{pk}/"),
+        }
+        for pk, lat, lng, is_open, name, status in data["rows"]
+    ]
 
 
-def test_map_page_has_markers_and_leaflet(anonymous, nanqiao_town):
+def test_map_page_has_markers_and_leaflet(anonymous, nanqiao_town, settings):
+    settings.MAP_TILE_COORDINATES = "wgs84"  # markers as stored (see the gcj02 test below)
     day = station(nanqiao_town, "全天站点", open_24_hours=True, latitude=30.93, longitude=121.48)
     closed_now(nanqiao_town, "今天不开的站点")
     station(nanqiao_town, "停用站点", is_active=False)
