@@ -126,3 +126,26 @@ def test_a_form_error_keeps_the_photo_and_says_so(live_db, phone_page, tmp_path)
     phone_page.click("#report-submit")
     phone_page.wait_for_url("**/me/")
     assert PhotoReport.objects.get().photo
+
+
+# --- the leaderboard ---------------------------------------------------------------------------
+
+
+def test_the_leaderboard_shows_rank_numbers_and_my_place(live_db, phone_page):
+    from activities import points
+    from activities.models import PointsEntry
+    from tests import factories
+
+    nanqiao = factories.town("南桥镇")
+    people = [factories.courier(nanqiao, name=n) for n in ("王小二", "张三丰", "李四")]
+    for person, amount in zip(people, (20, 15, 15), strict=True):
+        points.award(person, amount, "服务", PointsEntry.Source.SERVICE)
+    sign_in_courier(phone_page, live_db.url, people[2])
+    phone_page.goto(live_db.url + "/leaderboard/")
+    ranks = phone_page.locator("#leaderboard .rank")
+    expect(ranks).to_have_text(["第 1 名", "第 2 名", "第 2 名"])
+    assert ranks.first.is_visible()
+    expect(phone_page.locator("#my-place")).to_have_text("我：第 2 名")
+    assert_fits_phone_width(phone_page)
+    phone_page.screenshot(path="/tmp/fx16_3-leaderboard.png")
+    screenshot(phone_page, "leaderboard-ranks")
