@@ -12,6 +12,7 @@ from django.utils import timezone
 from couriers.models import Community, Town
 from stations.checkin import demo as checkin_demo
 from stations.models import OpeningHours, Service, Station, StationVisit, StatusReport
+from stations.services_seed import seed_services
 
 STATION_COUNT = 52
 DEMONSTRATION = 50
@@ -86,6 +87,7 @@ def _hours(rng: random.Random) -> tuple[bool, list[tuple[int, str, str]]]:
 def load() -> dict[str, int]:
     rng = random.Random(52)
     towns = list(Town.objects.all())
+    seed_services(Service)  # the migration seeds them; a flushed test database has none
     services = {s.name: s for s in Service.objects.all()}
     communities: dict[int, list[Community]] = {}
     for community in Community.objects.all():

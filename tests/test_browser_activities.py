@@ -102,7 +102,7 @@ def test_courier_claims_a_post_and_reports_a_photo_on_a_phone(
         page.get_by_role("button", name="一键认领").click()
     assert urlparse(page.url).path == f"/posts/{post.pk}/"
     expect(page.locator(".messages li.success")).to_have_text(
-        f"已认领“{POST_TITLE}”，感谢你的志愿服务！"
+        f"已认领“{POST_TITLE}”，感谢你的志愿服务！到岗须知见下方。"
     )
     expect(page.locator("main")).to_contain_text("你已认领这个岗位")
     expect(page.locator("#places")).to_contain_text("还有 2 个名额")
