@@ -172,7 +172,8 @@ def test_rotating_forwarded_for_and_cookies_still_meets_the_station_report_limit
     url = f"/stations/{station.pk}/report/"
     attacker = Rotating()
     assert attacker.client().post(url, {"kind": "no_water"}).status_code == 302
-    # The same report again from a "new" browser at a "new" address is still the same person.
+    # Limits are per kind (a correction to another kind is allowed): the same kind again,
+    # from a "new" address and cookie, still counts once.
     again = attacker.client().post(url, {"kind": "no_water"}, follow=True)
     assert "你刚刚已报告过“没水了”" in again.content.decode()
     assert StatusReport.objects.count() == 1
