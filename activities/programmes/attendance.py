@@ -23,6 +23,7 @@ from django.utils import timezone
 from activities import points
 from activities.models import Activity, Attendance, PointsEntry, SignUp
 from couriers.models import Courier
+from stations.models.checkin import looks_like_poster_token
 
 
 class Window(enum.Enum):
@@ -37,7 +38,7 @@ def token(activity: Activity) -> str:
 
 def activity_from_token(value: str) -> Activity | None:
     """The published activity a token names, or None for a tampered or unknown token."""
-    if not value:
+    if not looks_like_poster_token(value):
         return None
     return (
         Activity.objects.published().select_related("town").filter(attendance_token=value).first()

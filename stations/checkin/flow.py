@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from couriers.models import Courier
 from stations.models import Campaign, CheckIn, CheckInMove, CheckinPoint
+from stations.models.checkin import looks_like_poster_token
 
 
 def point_token(point: CheckinPoint) -> str:
@@ -22,7 +23,7 @@ def point_token(point: CheckinPoint) -> str:
 def point_from_token(token: str) -> CheckinPoint | None:
     """The active point a token names, or None for a tampered or unknown token. Tokens are
     stored per point (not signed with SECRET_KEY), so a new key voids no poster."""
-    if not token:
+    if not looks_like_poster_token(token):
         return None
     return (
         CheckinPoint.objects.filter(poster_token=token, is_active=True)

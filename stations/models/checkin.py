@@ -3,6 +3,7 @@ and moves between points, and the 6I volunteer categories the check-in form asks
 
 from __future__ import annotations
 
+import re
 import secrets
 
 from django.core.exceptions import ValidationError
@@ -19,6 +20,16 @@ from stations import geo
 def new_poster_token() -> str:
     """A random poster token: 192 bits, URL-safe, nothing to do with SECRET_KEY."""
     return secrets.token_urlsafe(24)
+
+
+# What a token can look like: a random one, or a signed one printed before tokens were stored
+# ("<id>.<signature>"). Anything else (a NUL byte, which PostgreSQL refuses in a query, an
+# overlong string) is not looked up at all.
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+
+
+def looks_like_poster_token(value: str) -> bool:
+    return bool(value) and _TOKEN_SHAPE.fullmatch(value) is not None
 
 
 class SixI(models.TextChoices):
