@@ -35,13 +35,14 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import transaction
 
 from couriers.imports import cell_values
-from couriers.imports.spreadsheets import UnreadableFile, estimate_rows, iter_rows
+from couriers.imports.spreadsheets import UnreadableFile, estimate_rows, iter_sheets
 from couriers.privacy import audit
 from couriers.scoping import ALL_TOWNS, staff_town_id, town_id_of
 
 HEADER_SEARCH_ROWS = 10
 PREVIEW_ROWS = 20
 RAW_KEPT_ROWS = 200  # rows whose typed text is kept for the preview
+HIDDEN_LISTED = 200  # hidden rows listed by number, per sheet (all are counted)
 CHUNK_ROWS = 2000
 STATUS_LABELS = {"new": "新增", "updated": "更新", "unchanged": "无变化"}
 # What a row that touches another town's record is told: neither who holds the record nor
@@ -74,9 +75,12 @@ class RowError:
     column: str
     value: str
     message: str
+    # The sheet's name, when the workbook has more than one.
+    sheet: str = ""
 
     def __str__(self) -> str:
-        where = f"第 {self.row} 行" + (f"“{self.column}”列" if self.column else "")
+        where = f"“{self.sheet}”表" if self.sheet else ""
+        where += f"第 {self.row} 行" + (f"“{self.column}”列" if self.column else "")
         shown = f"（{self.value}）" if self.value else ""
         return f"{where}{shown}：{self.message}"
 
@@ -102,6 +106,28 @@ class Record:
 
 
 @dataclasses.dataclass
+class SheetSummary:
+    """What one sheet of the file held: its counts, its hidden data rows (how many, and the
+    first HIDDEN_LISTED by number), or why it was skipped."""
+
+    name: str
+    rows: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: int = 0
+    hidden: int = 0
+    hidden_rows: list[int] = dataclasses.field(default_factory=list)
+    skipped: str = ""
+
+    @property
+    def hidden_text(self) -> str:
+        """「第 3、7、8 行」 (with 「等」 when not all are listed)."""
+        listed = "、".join(map(str, self.hidden_rows))
+        return f"第 {listed} 行" + ("等" if self.hidden > len(self.hidden_rows) else "")
+
+
+@dataclasses.dataclass
 class ImportReport:
     filename: str = ""
     dry_run: bool = False
@@ -115,10 +141,45 @@ class ImportReport:
     unknown_columns: list[str] = dataclasses.field(default_factory=list)
     headers: list[str] = dataclasses.field(default_factory=list)
     preview: list[list[str]] = dataclasses.field(default_factory=list)
+    # Each sheet of the file, read or skipped, in the file's order.
+    sheets: list[SheetSummary] = dataclasses.field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.file_error and not self.errors
+
+    @property
+    def read_sheets(self) -> list[SheetSummary]:
+        return [sheet for sheet in self.sheets if not sheet.skipped]
+
+    @property
+    def skipped_sheets(self) -> list[SheetSummary]:
+        return [sheet for sheet in self.sheets if sheet.skipped]
+
+    @property
+    def hidden(self) -> int:
+        """Data rows that were hidden in the file (and are imported all the same)."""
+        return sum(sheet.hidden for sheet in self.sheets)
+
+    def sheet_lines(self) -> list[str]:
+        """The sheets and hidden rows as the command line prints them."""
+        lines = []
+        if len(self.sheets) > 1:
+            for sheet in self.sheets:
+                if sheet.skipped:
+                    lines.append(f"工作表“{sheet.name}”：已跳过（{sheet.skipped}）")
+                else:
+                    lines.append(
+                        f"工作表“{sheet.name}”：{sheet.rows} 行，新增 {sheet.new}，"
+                        f"更新 {sheet.updated}，无变化 {sheet.unchanged}，错误 {sheet.errors}"
+                    )
+        for sheet in self.sheets:
+            if sheet.hidden:
+                where = f"工作表“{sheet.name}”" if len(self.sheets) > 1 else "文件"
+                lines.append(
+                    f"{where}有 {sheet.hidden} 行隐藏的数据（{sheet.hidden_text}），已一并导入"
+                )
+        return lines
 
     def error(self, row: int, column: str, value: Any, message: str) -> None:
         self.errors.append(RowError(row, column, cell_values.text(value), message))
@@ -126,7 +187,10 @@ class ImportReport:
     def summary(self) -> str:
         if self.file_error:
             return f"无法导入：{self.file_error}"
-        counts = f"共 {self.rows} 行：新增 {self.new}，更新 {self.updated}，无变化 {self.unchanged}"
+        read = len(self.read_sheets)
+        counts = (f"共 {read} 个工作表、" if read > 1 else "共 ") + (
+            f"{self.rows} 行：新增 {self.new}，更新 {self.updated}，无变化 {self.unchanged}"
+        )
         if self.errors:
             return f"发现 {len(self.errors)} 处错误，未写入任何数据。{counts}（按无错误时计）"
         if self.written:
@@ -142,6 +206,7 @@ class ImportReport:
     def from_dict(cls, data: dict) -> ImportReport:
         data = dict(data)
         data["errors"] = [RowError(**e) for e in data.get("errors", [])]
+        data["sheets"] = [SheetSummary(**sheet) for sheet in data.get("sheets", [])]
         return cls(**data)
 
 
@@ -162,6 +227,8 @@ class SheetImporter:
     model = None  # the model whose import permission (import_<model>) allows this sheet
     title = ""
     sheet_name = "Sheet1"
+    # The columns the preview shows: the first sheet's, so rows of every sheet line up.
+    preview_keys: list[str] | None = None
 
     def __init__(self, user=None):
         self.user = user
@@ -208,18 +275,11 @@ class SheetImporter:
         ImportJob) or else to the imported model."""
         report = ImportReport(filename=filename, dry_run=dry_run)
         try:
-            rows = iter_rows(data, filename)
-            head = list(itertools.islice(rows, HEADER_SEARCH_ROWS))
-            header_row, mapping = self.locate_header(head, report)
-            body = itertools.chain(head[header_row + 1 :], rows)
-            total = max(estimate_rows(data, filename) - header_row - 1, 0)
+            sheets = list(iter_sheets(data, filename))  # rows are read sheet by sheet, later
+            total = estimate_rows(data, filename)
             # A dry run writes nothing, so it needs no transaction (and its progress commits).
             with contextlib.nullcontext() if dry_run else transaction.atomic():
-                self.start(report)
-                for records in self.parse(body, header_row, mapping, report, progress, total):
-                    plan = self.plan(records, report)
-                    if report.ok and not dry_run:
-                        self.write(plan)
+                self._run_sheets(sheets, report, progress, total, dry_run)
                 report.written = report.ok and not dry_run and bool(report.new or report.updated)
                 if report.written:
                     audit.log_import(
@@ -233,8 +293,86 @@ class SheetImporter:
                     transaction.set_rollback(True)
         except UnreadableFile as problem:
             report.file_error, report.written = str(problem), False
-        report.errors.sort(key=lambda error: error.row)  # stable: columns keep their order
         return report
+
+    def _run_sheets(self, sheets, report: ImportReport, progress, total: int, dry_run: bool):
+        """Every visible sheet with a header, one after the other, in the same transaction:
+        each sheet's counts, hidden data rows and errors go to its SheetSummary. A sheet
+        without a recognisable header is skipped (and listed so); if no sheet has one, the
+        first sheet's reason is the file's. Errors name their sheet when there are several."""
+        readable = [sheet for sheet in sheets if not sheet.skipped]
+        if not readable:
+            raise UnreadableFile("文件中没有可读取的工作表（工作表都已隐藏）。")
+        several = len(readable) > 1
+        refusals: list[UnreadableFile] = []
+        started = False
+        for sheet in sheets:
+            summary = SheetSummary(sheet.name, skipped=sheet.skipped)
+            report.sheets.append(summary)
+            if sheet.skipped:
+                continue
+            head = list(itertools.islice(sheet.rows, HEADER_SEARCH_ROWS))
+            self.file_headers = {}
+            headers, unknown = report.headers, len(report.unknown_columns)
+            try:
+                header_row, mapping = self.locate_header(head, report)
+            except UnreadableFile as problem:
+                del report.unknown_columns[unknown:]
+                report.headers = headers
+                if several and self._looks_like_header(head):
+                    # A header with a problem (a missing column …): the file must be fixed.
+                    raise UnreadableFile(f"“{sheet.name}”表：{problem}") from None
+                summary.skipped = str(problem)
+                refusals.append(problem)
+                continue
+            if self.preview_keys is None:
+                self.preview_keys = [c.key for c in self.columns if c.key in self.file_headers]
+            else:  # the preview keeps the first sheet's columns
+                report.headers = headers
+            report.unknown_columns[unknown:] = [
+                label
+                for label in report.unknown_columns[unknown:]
+                if label not in report.unknown_columns[:unknown]
+            ]
+            if not started:
+                self.start(report)
+                started = True
+            before = (report.rows, report.new, report.updated, report.unchanged)
+            first_error = len(report.errors)
+            body = itertools.chain(head[header_row + 1 :], sheet.rows)
+            remaining = max(total - header_row - 1, 0)
+            for records in self.parse(body, header_row, mapping, report, progress, remaining):
+                if sheet.hidden_rows:
+                    self._count_hidden(records, sheet.hidden_rows, summary)
+                plan = self.plan(records, report)
+                if report.ok and not dry_run:
+                    self.write(plan)
+            after = (report.rows, report.new, report.updated, report.unchanged)
+            summary.rows, summary.new, summary.updated, summary.unchanged = (
+                now - then for now, then in zip(after, before, strict=True)
+            )
+            errors = report.errors[first_error:]
+            errors.sort(key=lambda error: error.row)  # stable: columns keep their order
+            for error in errors:
+                error.sheet = sheet.name if several else ""
+            report.errors[first_error:] = errors
+            summary.errors = len(errors)
+        if not started:
+            raise refusals[0]
+
+    @staticmethod
+    def _count_hidden(records: list[Record], hidden: frozenset[int], summary: SheetSummary):
+        for record in records:
+            if record.row in hidden:
+                summary.hidden += 1
+                if len(summary.hidden_rows) < HIDDEN_LISTED:
+                    summary.hidden_rows.append(record.row)
+
+    def _looks_like_header(self, rows: list[list]) -> bool:
+        """Whether a row among the first names two of the sheet's columns: a sheet that does is
+        a data sheet whose header has a problem, not a sheet to skip (a 说明 sheet)."""
+        names = {header_key(n) for c in self.columns for n in (c.header, *c.aliases)}
+        return any(sum(1 for cell in row if header_key(cell) in names) >= 2 for row in rows)
 
     def locate_header(
         self, rows: list[list], report: ImportReport
@@ -427,9 +565,8 @@ class SheetImporter:
     def preview(self, record: Record, report: ImportReport, status: str) -> None:
         """Add a row to the report's preview: what will happen, then the cells as typed."""
         if len(report.preview) < PREVIEW_ROWS:
-            cells = [
-                self.preview_text(record, c.key) for c in self.columns if c.key in self.file_headers
-            ]
+            keys = self.preview_keys if self.preview_keys is not None else self.file_headers
+            cells = [self.preview_text(record, c.key) for c in self.columns if c.key in keys]
             report.preview.append([status, *cells])
 
     def preview_text(self, record: Record, key: str) -> str:

@@ -81,7 +81,8 @@ def _inspect(data: bytes, filename: str) -> tuple[str, object]:
             if name.endswith((".et", ".ett")):
                 raise UnreadableFile(WPS)
             kind = xls_check.kind(data)
-            if kind == "encrypted-ooxml":
+            if kind == "encrypted-ooxml" or (not kind and name.endswith((".xlsx", ".xlsm"))):
+                # An .xlsx in an OLE file is an encrypted one, even if olefile cannot say so.
                 raise UnreadableFile(PASSWORD)
             if kind != "xls":
                 raise UnreadableFile(xls_check.CORRUPT)
