@@ -18,7 +18,7 @@ from django.urls import path, reverse
 from couriers.imports.importers import IMPORTERS
 from couriers.imports.jobs import confirm_job, create_job
 from couriers.imports.sheet_import import ImportReport
-from couriers.imports.spreadsheets import UnreadableFile
+from couriers.imports.spreadsheets import ACCEPTED, UnreadableFile
 from couriers.imports.template import build_template
 from couriers.models import ImportJob
 from couriers.scoping import staff_object_or_404
@@ -29,8 +29,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 class UploadForm(forms.Form):
     file = forms.FileField(
         label="表格文件",
-        help_text="Excel（.xlsx）或 CSV（UTF-8 / GB18030 编码）",
-        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
+        help_text="Excel（.xlsx / .xlsm / .xls）、.ods 或 CSV（UTF-8 / GB18030 编码）",
+        widget=forms.ClearableFileInput(attrs={"accept": ACCEPTED}),
     )
 
     def clean_file(self):

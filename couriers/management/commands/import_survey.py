@@ -14,10 +14,13 @@ from couriers.models import ImportJob
 
 
 class Command(BaseCommand):
-    help = "导入排摸登记表（.xlsx/.csv）。退出码：0 成功，1 有错误行（未写入），2 文件无法读取。"
+    help = (
+        "导入排摸登记表（.xlsx/.xlsm/.xls/.ods/.csv）。"
+        "退出码：0 成功，1 有错误行（未写入），2 文件无法读取。"
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("file", help="要导入的 .xlsx 或 .csv 文件")
+        parser.add_argument("file", help="要导入的 .xlsx、.xlsm、.xls、.ods 或 .csv 文件")
         parser.add_argument("--dry-run", action="store_true", help="只校验并报告，不写入")
         parser.add_argument(
             "--as-user", metavar="USERNAME", help="以该工作人员的身份和街镇范围导入（默认全区）"
@@ -48,6 +51,8 @@ class Command(BaseCommand):
         report = IMPORTERS[kind](user=user).run(data, path.name, dry_run=dry_run)
         for error in report.errors:
             self.stdout.write(str(error))
+        for line in report.sheet_lines():
+            self.stdout.write(line)
         if report.unknown_columns:
             self.stdout.write("未识别的列（已忽略）：" + "、".join(report.unknown_columns))
         if report.file_error:
