@@ -13,6 +13,8 @@ and the files each format's guard must refuse. Run from anywhere with LibreOffic
   survey.xlsx named .xls;
 - far.xls: a cell at IV65536 (a 16-million-cell grid from a tiny file), and rows.xls: 3,000
   rows (refused under a lowered row cap), both saved by LibreOffice;
+- enterprises.fods, stations.fods, points.fods → .xls and .ods: the other lists imported through
+  the same reader (企业网点名单, 骑乐融融站点名单, 报到点名单), each under a title line;
 - bomb.ods (a part that unpacks 1000× and more) and repeated.ods (one cell repeated down a
   million rows): made here in Python, since no office program writes them.
 """
@@ -86,6 +88,28 @@ def rows_source() -> str:
     )
 
 
+LISTS = {
+    "enterprises": [
+        ["奉贤区快递加盟企业及网点名单"],
+        ["企业名称", "快递品牌", "企业所在街镇", "网点名称", "网点所在街镇"],
+        ["上海南桥中通快递有限公司", "中通", "南桥", "中通南桥一部", ""],
+        ["上海南桥中通快递有限公司", "", "南桥", "中通西渡二部", "西渡街道"],
+    ],
+    "stations": [
+        ["奉贤区骑乐融融站点名单"],
+        ["站点名称", "承载阵地", "街镇", "地址", "坐标"],
+        ["南桥镇党群服务站", "党群服务站点", "南桥镇", "南桥镇解放东路 1 号", "30.918,121.474"],
+        ["南桥爱心接力站", "爱心接力站", "南桥", "南桥镇环城东路 2 号", "30.925,121.480"],
+    ],
+    "points": [
+        ["奉贤区报到点名单"],
+        ["报到点名称", "类型", "街镇", "地址", "报到目标"],
+        ["南桥镇党群服务中心", "党群服务阵地", "南桥镇", "解放东路 1 号", 40],
+        ["江海社区报到点", "社区", "南桥", "江海路 2 号", ""],
+    ],
+}
+
+
 def ods_zip(content: bytes) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -120,6 +144,11 @@ def main() -> None:
     survey = HERE / "survey.fods"
     for target in ("xlsx", "xls", "ods", "xlsm:Calc MS Excel 2007 VBA XML"):
         convert(survey, target, HERE)
+    for stem, rows in LISTS.items():
+        source = HERE / f"{stem}.fods"
+        source.write_text(document([table("Sheet1", [plain_row(r) for r in rows])]), "utf-8")
+        for target in ("xls", "ods"):
+            convert(source, target, HERE)
     convert(HERE / "far.fods", "xls", HERE)
     convert(HERE / "rows.fods", "xls", HERE)
     with tempfile.TemporaryDirectory() as folder:
