@@ -30,10 +30,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from reader_fods import cell, convert, covered, document, plain_row, row, table  # noqa: E402
+from reader_fods import cell, convert, covered, document, plain_row, row, table
 
 HERE = Path(__file__).resolve().parent / "formats"
-HEADER = ["序号", "姓名", "手机号码", "性别", "所属品牌", "企业", "网点", "工作街镇"]
+HEADER = ["序号", "姓名", "手机号码", "性别", "所属品牌", "所属企业", "网点", "工作街镇"]
 SF = ("顺丰", "上海南桥顺丰速运有限公司", "顺丰南桥网点")
 ZTO = ("中通", "上海南桥中通快递有限公司", "中通南桥网点")
 # (序号, 姓名, 手机号码, 性别, brand/enterprise/outlet, hidden)
@@ -61,7 +61,9 @@ def survey_source() -> str:
 def flat_source() -> str:
     rows = [plain_row(HEADER)]
     for number, name, phone, gender, (brand, enterprise, outlet), _ in PEOPLE:
-        rows.append(plain_row([number, name, str(phone), gender, brand, enterprise, outlet, "南桥镇"]))
+        rows.append(
+            plain_row([number, name, str(phone), gender, brand, enterprise, outlet, "南桥镇"])
+        )
     return document([table("排摸登记", rows)])
 
 
@@ -74,7 +76,7 @@ def far_source() -> str:
                 [
                     plain_row(["姓名", "手机号码"]),
                     row([cell("")], repeat=65534),
-                    row([f'<table:table-cell table:number-columns-repeated="255"/>', cell("x")]),
+                    row(['<table:table-cell table:number-columns-repeated="255"/>', cell("x")]),
                 ],
             )
         ]
@@ -84,7 +86,15 @@ def far_source() -> str:
 def rows_source() -> str:
     person = ["张伟", "13912340001", "南桥镇"]
     return document(
-        [table("Sheet1", [plain_row(["姓名", "手机号码", "工作街镇"]), row([cell(v) for v in person], repeat=3000)])]
+        [
+            table(
+                "Sheet1",
+                [
+                    plain_row(["姓名", "手机号码", "工作街镇"]),
+                    row([cell(v) for v in person], repeat=3000),
+                ],
+            )
+        ]
     )
 
 
@@ -116,7 +126,9 @@ def ods_zip(content: bytes) -> bytes:
         archive.writestr(
             zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet"
         )
-        archive.writestr("META-INF/manifest.xml", '<?xml version="1.0" encoding="UTF-8"?><manifest/>')
+        archive.writestr(
+            "META-INF/manifest.xml", '<?xml version="1.0" encoding="UTF-8"?><manifest/>'
+        )
         archive.writestr("content.xml", content)
     return buffer.getvalue()
 
@@ -162,7 +174,9 @@ def main() -> None:
     shutil.copy(HERE / "survey.xls", HERE / "survey-xls-named.xlsx")
     shutil.copy(HERE / "survey.ods", HERE / "survey-ods-named.xlsx")
     shutil.copy(HERE / "survey.xlsx", HERE / "survey-xlsx-named.xls")
-    (HERE / "bomb.ods").write_bytes(ods_zip(CONTENT_HEAD + b" " * (30 * 1024 * 1024) + CONTENT_TAIL))
+    (HERE / "bomb.ods").write_bytes(
+        ods_zip(CONTENT_HEAD + b" " * (30 * 1024 * 1024) + CONTENT_TAIL)
+    )
     repeated = (
         b'<table:table-row table:number-rows-repeated="1000000"><table:table-cell'
         b' office:value-type="string"><text:p>x</text:p></table:table-cell></table:table-row>'

@@ -17,10 +17,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from reader_fods import cell, convert, covered, document, plain_row, row, table  # noqa: E402
+from reader_fods import cell, convert, covered, document, plain_row, row, table
 
 HERE = Path(__file__).resolve().parent / "sheets"
-HEADER = ["序号", "姓名", "手机号码", "性别", "所属品牌", "企业", "网点", "工作街镇"]
+HEADER = ["序号", "姓名", "手机号码", "性别", "所属品牌", "所属企业", "网点", "工作街镇"]
 NANQIAO_SF = ("顺丰", "上海南桥顺丰速运有限公司", "顺丰南桥网点")
 NANQIAO_ZTO = ("中通", "上海南桥中通快递有限公司", "中通南桥网点")
 XIDU_ZTO = ("中通", "上海西渡中通快递有限公司", "中通西渡网点")
@@ -34,7 +34,10 @@ def nanqiao() -> str:
         ("李娜", "13912340103", "女"),
         ("刘强", "13912340104", "男"),
     ]
-    rows = [row([cell("奉贤区快递小哥排摸登记表（南桥镇）", cols=8), covered(7)]), plain_row(HEADER)]
+    rows = [
+        row([cell("奉贤区快递小哥排摸登记表（南桥镇）", cols=8), covered(7)]),
+        plain_row(HEADER),
+    ]
     for index, (name, phone, gender) in enumerate(people):
         town = cell("南桥镇", rows=4) if index == 0 else covered()
         values = [index + 1, name, phone, gender, *NANQIAO_SF]
@@ -44,11 +47,27 @@ def nanqiao() -> str:
 
 def xidu() -> str:
     """Other columns, in another order, and the brand merged down."""
-    people = [("赵磊", "13912340201"), ("孙丽", "13912340202"), ("周杰", "13912340203"), ("吴敏", "13912340204")]
-    rows = [plain_row(["姓名", "手机号码", "工作街镇", "所属品牌", "企业", "网点"])]
+    people = [
+        ("赵磊", "13912340201"),
+        ("孙丽", "13912340202"),
+        ("周杰", "13912340203"),
+        ("吴敏", "13912340204"),
+    ]
+    rows = [plain_row(["姓名", "手机号码", "工作街镇", "所属品牌", "所属企业", "网点"])]
     for index, (name, phone) in enumerate(people):
         brand = cell("中通", rows=4) if index == 0 else covered()
-        rows.append(row([cell(name), cell(phone), cell("西渡街道"), brand, cell(XIDU_ZTO[1]), cell(XIDU_ZTO[2])]))
+        rows.append(
+            row(
+                [
+                    cell(name),
+                    cell(phone),
+                    cell("西渡街道"),
+                    brand,
+                    cell(XIDU_ZTO[1]),
+                    cell(XIDU_ZTO[2]),
+                ]
+            )
+        )
     return table("西渡街道", rows)
 
 
@@ -62,7 +81,9 @@ def fengcheng() -> str:
     ]
     rows = [plain_row(HEADER)]
     for index, (name, phone, gender) in enumerate(people):
-        rows.append(plain_row([index + 1, name, phone, gender, *FENGCHENG_SF, "奉城镇"], hidden=index == 2))
+        rows.append(
+            plain_row([index + 1, name, phone, gender, *FENGCHENG_SF, "奉城镇"], hidden=index == 2)
+        )
     return table("奉城镇", rows)
 
 
@@ -78,13 +99,26 @@ def notes(name: str = "说明") -> str:
 
 
 def void() -> str:
-    rows = [plain_row(HEADER), plain_row([1, "作废人员", "13912349999", "男", *NANQIAO_SF, "南桥镇"])]
+    rows = [
+        plain_row(HEADER),
+        plain_row([1, "作废人员", "13912349999", "男", *NANQIAO_SF, "南桥镇"]),
+    ]
     return table("作废", rows, hidden=True)
 
 
 def merged() -> str:
     people = ["陈一", "陈二", "陈三", "陈四", "林一", "林二", "林三", "林四"]
-    header = ["序号", "姓名", "手机号码", "所属品牌", "企业", "网点", "工作街镇", "备注", "说明"]
+    header = [
+        "序号",
+        "姓名",
+        "手机号码",
+        "所属品牌",
+        "所属企业",
+        "网点",
+        "工作街镇",
+        "备注",
+        "说明",
+    ]
     rows = [row([cell("奉贤区快递小哥排摸登记表", cols=9), covered(8)]), plain_row(header)]
     for index, name in enumerate(people):
         block = NANQIAO_SF if index < 4 else NANQIAO_ZTO

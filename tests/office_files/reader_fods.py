@@ -81,7 +81,16 @@ def convert(source: Path, target: str, outdir: Path, name: str | None = None) ->
     """Save `source` with LibreOffice as `target` ("xlsx", "xls", "ods" or a full
     "ext:filter" spec); `name` renames the result."""
     subprocess.run(
-        ["soffice", PROFILE, "--headless", "--convert-to", target, "--outdir", str(outdir), str(source)],
+        [
+            "soffice",
+            PROFILE,
+            "--headless",
+            "--convert-to",
+            target,
+            "--outdir",
+            str(outdir),
+            str(source),
+        ],
         check=True,
         capture_output=True,
     )
