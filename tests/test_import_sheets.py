@@ -245,3 +245,22 @@ def test_every_cell_of_a_merged_range_reads_as_its_top_left_value(suffix):
     assert [row[6] for row in rows[2:]] == ["南桥镇"] * 8
     assert [row[7:9] for row in rows[2:4]] == [["老员工", "老员工"]] * 2  # 2 × 2
     assert all(len(row) < 8 or not any(row[7:9]) for row in rows[4:])
+
+
+def test_the_preview_keeps_the_first_sheets_columns_for_every_row(refs):
+    data = _workbook(
+        {
+            "南桥镇": [
+                ["姓名", "性别", "手机号码", "工作街镇"],
+                ["张伟", "男", "13912340101", "南桥镇"],
+            ],
+            "西渡街道": [["手机号码", "姓名", "工作街镇"], ["13912340201", "赵磊", "西渡街道"]],
+        }
+    )
+    report = CourierSurveyImporter().run(data, "towns.xlsx", dry_run=True)
+    assert report.ok, report.errors
+    assert report.headers == ["姓名", "性别", "手机号码", "工作街镇"]
+    assert report.preview == [
+        ["新增", "张伟", "男", "139****0101", "南桥镇"],
+        ["新增", "赵磊", "", "139****0201", "西渡街道"],
+    ]

@@ -304,6 +304,7 @@ class SheetImporter:
         if not readable:
             raise UnreadableFile("文件中没有可读取的工作表（工作表都已隐藏）。")
         several = len(readable) > 1
+        self.preview_keys = None
         refusals: list[UnreadableFile] = []
         started = False
         for sheet in sheets:
