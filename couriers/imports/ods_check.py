@@ -32,6 +32,13 @@ _TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 _OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
 _TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
 _SEP = "\x01"
+# Element and attribute names as expat reports them (namespace, separator, local name).
+_T_TABLE, _T_ROW = f"{_TABLE}{_SEP}table", f"{_TABLE}{_SEP}table-row"
+_T_CELL, _T_COVERED = f"{_TABLE}{_SEP}table-cell", f"{_TABLE}{_SEP}covered-table-cell"
+_T_P = f"{_TEXT}{_SEP}p"
+_A_NAME, _A_VISIBILITY = f"{_TABLE}{_SEP}name", f"{_TABLE}{_SEP}visibility"
+_A_VALUE_TYPE = f"{_OFFICE}{_SEP}value-type"
+_CELLS = (_T_CELL, _T_COVERED)
 
 
 @dataclasses.dataclass
@@ -104,7 +111,7 @@ def _check_listing(infos: list[zipfile.ZipInfo]) -> None:
 
 
 def _count(attributes: dict, name: str) -> int:
-    value = attributes.get(f"{_TABLE}{_SEP}{name}")
+    value = attributes.get(_TABLE + _SEP + name)
     if value is None:
         return 1
     try:
@@ -136,26 +143,26 @@ class _Walker:
         self.grids = 0
 
     def start(self, name: str, attributes: dict) -> None:
-        if name == f"{_TABLE}{_SEP}table":
+        if name == _T_TABLE:
             self.depth += 1
             if self.depth == 1:
                 self._finish_sheet()
-                self.layouts.append(SheetLayout(attributes.get(f"{_TABLE}{_SEP}name", "")))
+                self.layouts.append(SheetLayout(attributes.get(_A_NAME, "")))
                 self.row = 0
             return
         if self.depth != 1:
             return
-        if name == f"{_TABLE}{_SEP}table-row" and self.cell is None:
+        if name == _T_ROW and self.cell is None:
             self.row_repeat = _count(attributes, "number-rows-repeated")
-            visibility = attributes.get(f"{_TABLE}{_SEP}visibility", "visible")
+            visibility = attributes.get(_A_VISIBILITY, "visible")
             self.row_hidden = visibility in ("collapse", "filter")
             self.row_has_content = False
             self.col = 0
-        elif name in (f"{_TABLE}{_SEP}table-cell", f"{_TABLE}{_SEP}covered-table-cell"):
+        elif name in _CELLS:
             if self.cell is not None:
                 return
             self.cell = _count(attributes, "number-columns-repeated")
-            self.cell_content = f"{_OFFICE}{_SEP}value-type" in attributes
+            self.cell_content = _A_VALUE_TYPE in attributes
             self.cell_text = 0
             rows = _count(attributes, "number-rows-spanned")
             columns = _count(attributes, "number-columns-spanned")
@@ -165,7 +172,7 @@ class _Walker:
                 sheet.merges.append((self.row, self.col, *last))
                 if len(sheet.merges) > self.budget.max_cells:
                     raise Refused(xlsx_check.UNUSUAL)
-        elif name == f"{_TEXT}{_SEP}p" and self.cell is not None:
+        elif name == _T_P and self.cell is not None:
             self.cell_content = True
 
     def characters(self, data: str) -> None:
@@ -173,12 +180,12 @@ class _Walker:
             self.cell_text += len(data.encode())
 
     def end(self, name: str) -> None:
-        if name == f"{_TABLE}{_SEP}table":
+        if name == _T_TABLE:
             self.depth -= 1
             return
         if self.depth != 1:
             return
-        if name in (f"{_TABLE}{_SEP}table-cell", f"{_TABLE}{_SEP}covered-table-cell"):
+        if name in _CELLS:
             if self.cell is None:
                 return
             repeat = self.cell
@@ -193,7 +200,7 @@ class _Walker:
                 self.budget.text(self.text)
             self.col += repeat
             self.cell = None
-        elif name == f"{_TABLE}{_SEP}table-row" and self.cell is None:
+        elif name == _T_ROW and self.cell is None:
             if self.row_hidden and self.row_has_content:
                 self.layouts[-1].hidden.extend(range(self.row + 1, self.row + self.row_repeat + 1))
             self.row += self.row_repeat

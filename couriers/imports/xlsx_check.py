@@ -343,7 +343,8 @@ def _scan_sheet(data: bytes, info, sizes: array, budget: _Budget) -> array:
         if _SPACED_EQUALS.search(spaced) or body.count(b"<v>") != len(_VALUE.findall(body)):
             raise Refused(UNUSUAL)
         cells += len(found)
-        hidden.extend(map(int, _HIDDEN_ROW.findall(body)))
+        if b'hidden="1"' in body or b'hidden="true"' in body:
+            hidden.extend(map(int, _HIDDEN_ROW.findall(body)))
         if found:
             rows = max(rows, max(map(int, map(itemgetter(1), found))))
             column_names.update(name.upper() for name in set(map(itemgetter(0), found)))
