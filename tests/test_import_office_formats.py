@@ -235,3 +235,29 @@ def test_the_check_in_points_import_from_xls_and_ods(district_client, nanqiao_to
     district_client.post(f"{url}{ImportJob.objects.get().pk}/")
     targets = dict(CheckinPoint.objects.values_list("name", "target"))
     assert targets == {"南桥镇党群服务中心": 40, "江海社区报到点": 30}
+
+
+def _ods_zip(mimetype: bytes, manifest: bytes) -> bytes:
+    import io
+    import zipfile
+
+    content = (FORMATS / "survey.ods").read_bytes()
+    with zipfile.ZipFile(io.BytesIO(content)) as source:
+        real = source.read("content.xml")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("mimetype", mimetype)
+        archive.writestr("META-INF/manifest.xml", manifest)
+        archive.writestr("content.xml", real)
+    return buffer.getvalue()
+
+
+def test_an_ods_with_a_password_or_of_another_kind_gets_its_message():
+    spreadsheet = b"application/vnd.oasis.opendocument.spreadsheet"
+    locked = _ods_zip(spreadsheet, b"<manifest><manifest:encryption-data/></manifest>")
+    with pytest.raises(UnreadableFile, match="设置了密码"):
+        check_file(locked, "locked.ods")
+    text = _ods_zip(b"application/vnd.oasis.opendocument.text", b"<manifest/>")
+    with pytest.raises(UnreadableFile, match="不是电子表格"):
+        check_file(text, "letter.ods")
+    assert check_file(_ods_zip(spreadsheet, b"<manifest/>"), "plain.ods") == "ods"

@@ -264,3 +264,21 @@ def test_the_preview_keeps_the_first_sheets_columns_for_every_row(refs):
         ["新增", "张伟", "男", "139****0101", "南桥镇"],
         ["新增", "赵磊", "", "139****0201", "西渡街道"],
     ]
+
+
+def test_a_phone_on_two_sheets_is_a_duplicate_naming_the_first_sheet(refs):
+    data = _workbook(
+        {
+            "南桥镇": [["姓名", "手机号码", "工作街镇"], ["张伟", "13912340101", "南桥镇"]],
+            "西渡街道": [
+                ["姓名", "手机号码", "工作街镇"],
+                ["赵磊", "13912340201", "西渡街道"],
+                ["张伟", "13912340101", "西渡街道"],
+            ],
+        }
+    )
+    report = CourierSurveyImporter().run(data, "towns.xlsx")
+    assert [str(error) for error in report.errors] == [
+        "“西渡街道”表第 3 行“手机号码”列（139****0101）：与“南桥镇”表第 2 行的手机号码重复"
+    ]
+    assert not Courier.objects.exists()

@@ -43,6 +43,7 @@ HEADER_SEARCH_ROWS = 10
 PREVIEW_ROWS = 20
 RAW_KEPT_ROWS = 200  # rows whose typed text is kept for the preview
 HIDDEN_LISTED = 200  # hidden rows listed by number, per sheet (all are counted)
+SHEET_ROWS = 10_000_000  # more rows than any sheet holds (Excel: 1,048,576)
 CHUNK_ROWS = 2000
 STATUS_LABELS = {"new": "新增", "updated": "更新", "unchanged": "无变化"}
 # What a row that touches another town's record is told: neither who holds the record nor
@@ -229,6 +230,9 @@ class SheetImporter:
     sheet_name = "Sheet1"
     # The columns the preview shows: the first sheet's, so rows of every sheet line up.
     preview_keys: list[str] | None = None
+    # The sheet being read, and the names of those read so far (for duplicates across sheets).
+    _sheet_index = 0
+    _sheet_names: tuple[str, ...] = ("",)
 
     def __init__(self, user=None):
         self.user = user
@@ -338,6 +342,8 @@ class SheetImporter:
             if not started:
                 self.start(report)
                 started = True
+            self._sheet_index = len(report.sheets) - 1
+            self._sheet_names = tuple(summary.name for summary in report.sheets)
             before = (report.rows, report.new, report.updated, report.unchanged)
             first_error = len(report.errors)
             body = itertools.chain(head[header_row + 1 :], sheet.rows)
@@ -513,14 +519,19 @@ class SheetImporter:
     def duplicates(self, records: Iterable[Record], key: str, report: ImportReport, what: str):
         """Report the later of two rows of the file that share a (non-blank) value of `key`."""
         first_row = self._first_rows.setdefault(key, {})
+        # Rows of later sheets are kept as sheet × SHEET_ROWS + row (an int, not a tuple: a
+        # 100,000-row file holds one per row), to name the sheet of the first when it differs.
+        here = self._sheet_index * SHEET_ROWS
         for record in records:
             value = record.values.get(key)
             if not value:
                 continue
             if value in first_row:
-                self.fail(record, key, report, f"与第 {first_row[value]} 行的{what}重复")
+                sheet, row = divmod(first_row[value], SHEET_ROWS)
+                where = f"“{self._sheet_names[sheet]}”表" if sheet != self._sheet_index else ""
+                self.fail(record, key, report, f"与{where}第 {row} 行的{what}重复")
             else:
-                first_row[value] = record.row
+                first_row[value] = here + record.row
 
     def town_of(self, record: Record, key: str, report: ImportReport, outside_scope: str = ""):
         """The town a cell names (with or without 镇/街道); unknown is a row error, and so is
