@@ -261,3 +261,15 @@ def test_an_ods_with_a_password_or_of_another_kind_gets_its_message():
     with pytest.raises(UnreadableFile, match="不是电子表格"):
         check_file(text, "letter.ods")
     assert check_file(_ods_zip(spreadsheet, b"<manifest/>"), "plain.ods") == "ods"
+
+
+def test_an_excel_binary_workbook_is_asked_to_be_saved_as_xlsx():
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.bin", b"\x83\x01\x00")
+    with pytest.raises(UnreadableFile, match=r"\.xlsb"):
+        check_file(buffer.getvalue(), "survey.xlsx")

@@ -35,6 +35,7 @@ ZIP_MAGIC = b"PK\x03\x04"
 SPREADSHEET_NAMES = (".xlsx", ".xlsm", ".xls", ".ods", ".et", ".ett", ".xlsb", ".numbers")
 ACCEPTED = ".xlsx,.xlsm,.xls,.ods,.csv"  # for the upload forms' accept=
 PASSWORD = "该 .xlsx 文件设置了打开密码，请在 Excel 中取消密码后再导入。"
+XLSB = "不支持 Excel 二进制工作簿（.xlsb），请在 Excel 中“另存为” .xlsx 后再导入。"
 WPS = "这是 WPS 表格（.et）文件，请在 WPS 中“另存为” Excel 工作簿（.xlsx）后再导入。"
 
 
@@ -88,8 +89,11 @@ def _inspect(data: bytes, filename: str) -> tuple[str, object]:
                 raise UnreadableFile(xls_check.CORRUPT)
             return "xls", xls_check.check(data)
         if data.startswith(ZIP_MAGIC):
-            if _is_ods(data):
+            kind = _zip_kind(data)
+            if kind == "ods":
                 return "ods", ods_check.check(data)
+            if kind == "xlsb":
+                raise UnreadableFile(XLSB)
             return "xlsx", xlsx_check.check(data)
     except xlsx_check.Refused as refusal:
         raise UnreadableFile(str(refusal)) from None
@@ -103,15 +107,23 @@ def _inspect(data: bytes, filename: str) -> tuple[str, object]:
     return "csv", None
 
 
-def _is_ods(data: bytes) -> bool:
-    """An OpenDocument zip (its parts named content.xml and mimetype); anything else that is
-    a zip is checked as an .xlsx (which refuses what is no workbook)."""
+def _zip_kind(data: bytes) -> str:
+    """The zip's kind: "ods" for OpenDocument (parts named content.xml and mimetype), "xlsb" for
+    Excel's binary workbook; anything else that is a zip is checked as an .xlsx (which
+    refuses what is no workbook)."""
     try:
         xlsx_check._check_end_record(data)
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return ods_check.is_ods(archive.infolist())
+            infos = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
-        return False  # the .xlsx check says what is wrong
+        return "xlsx"  # the .xlsx check says what is wrong
+    except xlsx_check.Refused:
+        return "xlsx"
+    if ods_check.is_ods(infos):
+        return "ods"
+    if any(info.filename.lower() == "xl/workbook.bin" for info in infos):
+        return "xlsb"
+    return "xlsx"
 
 
 def iter_sheets(data: bytes, filename: str = "") -> Iterator[Sheet]:
