@@ -70,3 +70,27 @@ def test_failures(courier, monkeypatch, problem, state, retried):
     message = Message.objects.get()
     assert message.state == state and message.last_error == str(problem)
     assert (message.send_after > message.created_at) is retried
+
+
+def test_a_courier_who_muted_a_kind_is_not_told(courier):
+    from couriers.messaging.preferences import stop_all
+    from couriers.models import MessagePreference
+
+    MessagePreference.objects.create(courier=courier, muted_kinds=["welcome"])
+    assert notify(courier, "checkin_welcome", {"link": "l"}, event="welcome") is None
+    assert notify(courier, "points_adjusted", {"change": "1"}, event="p") is not None
+    from couriers.messaging.preferences import refusing
+
+    assert refusing("welcome") == {courier.pk} and refusing("points") == set()
+    assert stop_all(courier.phone)
+    assert refusing("points") == {courier.pk} and refusing("code") == set()
+    assert notify(courier, "points_adjusted", {"change": "1"}, event="p", occasion="2") is None
+    assert notify(courier, "login_code", {"code": "123456"}, event="code") is not None
+
+
+def test_segments():
+    from couriers.messaging.templates import segments
+
+    assert segments("字" * 64, "奉贤快递小哥") == 2  # 64 + 6 + 【】 = 72 > 70
+    assert segments("字" * 62, "奉贤快递小哥") == 1
+    assert segments("字" * 63, "奉贤快递小哥") == 2

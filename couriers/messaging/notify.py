@@ -14,7 +14,7 @@ import re
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
 
-from couriers.messaging import templates
+from couriers.messaging import preferences, templates
 from couriers.messaging.tasks import send_due_messages
 from couriers.models import Courier, Message
 
@@ -43,9 +43,10 @@ def notify(
     urgent: bool | None = None,
 ) -> Message | None:
     """Queue one message to `courier`; returns its row (the existing one if this exact
-    message was already queued), or None when the courier cannot be reached."""
+    message was already queued), or None when the courier cannot be reached or has chosen not
+    to receive this kind of message."""
     chosen = templates.get(template)
-    if not reachable(courier):
+    if not reachable(courier) or not preferences.allows(courier, chosen.kind):
         return None
     why = {"event": event, **_about(about), "courier": courier, "occasion": occasion}
     existing = Message.objects.filter(**why).first()

@@ -153,3 +153,13 @@ TEMPLATES: dict[str, Template] = {template.code: template for template in _ALL}
 
 def get(code: str) -> Template:
     return TEMPLATES[code]
+
+
+SEGMENT = 70  # characters in a message of one segment (Chinese SMS, signature included)
+SEGMENT_CONCATENATED = 67  # in each segment of a longer one
+
+
+def segments(text: str, sign_name: str) -> int:
+    """How many segments the provider bills for `text` under 【sign_name】."""
+    length = len(text) + len(sign_name) + 2
+    return 1 if length <= SEGMENT else -(-length // SEGMENT_CONCATENATED)

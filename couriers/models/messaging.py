@@ -15,6 +15,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from couriers.messaging.templates import Kind
 from couriers.models.registry import Courier
 from couriers.privacy.masking import mask_phone
 
@@ -110,3 +111,38 @@ class Message(models.Model):
     def __str__(self) -> str:
         who = self.courier.name if self.courier_id else mask_phone(self.phone)
         return f"{self.template} → {who}（{self.get_state_display()}）"
+
+
+class MessagePreference(models.Model):
+    """What a courier has chosen not to be told (on 「我的」, or by replying TD to a message).
+    Codes are never refused: signing in needs them."""
+
+    courier = models.OneToOneField(
+        Courier,
+        on_delete=models.CASCADE,
+        related_name="message_preference",
+        verbose_name=_("快递小哥"),
+    )
+    muted_kinds = models.JSONField(
+        _("不接收的消息类型"),
+        default=list,
+        blank=True,
+        help_text=_("见 couriers.messaging.templates.Kind"),
+    )
+    stopped_at = models.DateTimeField(
+        _("回复退订时间"), null=True, blank=True, help_text=_("退订后只收验证码")
+    )
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("消息偏好")
+        verbose_name_plural = _("消息偏好")
+        ordering = ["courier_id"]
+
+    def __str__(self) -> str:
+        return f"{self.courier.name}的消息偏好"
+
+    def allows(self, kind: str) -> bool:
+        if kind == Kind.CODE:
+            return True
+        return self.stopped_at is None and kind not in self.muted_kinds
