@@ -366,8 +366,12 @@ class SheetImporter:
                 continue  # a title line above the header is no part of it
             pair = combined(texts[top], texts[top + 1])
             pair_score = hits(pair)
-            fills_blanks = top < best and sum(map(bool, pair)) > sum(map(bool, texts[best]))
-            if pair_score > score or (pair_score == score and fills_blanks):
+            if top < best:  # the row above may add titles merged down, or more columns
+                fills_blanks = sum(map(bool, pair)) > sum(map(bool, texts[best]))
+                better = pair_score > score or (pair_score == score and fills_blanks)
+            else:  # the row below may hold column titles under group titles (联系方式)
+                better = pair_score >= score and scores[top + 1] > 0 and pair != texts[best]
+            if better:
                 choice, last, score = pair, top + 1, pair_score
         if score < 2:
             raise UnreadableFile(
