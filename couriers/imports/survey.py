@@ -238,18 +238,25 @@ class CourierSurveyImporter(SheetImporter):
         self, column: Column, labels: dict[int, str], values: dict[int, list]
     ) -> dict[int, Column] | None:
         """Two phone columns (手机号码 and a landline 联系电话): the phone is the one whose first
-        values are mobile numbers (or, with no values to tell, the one called 手机…); the other
-        is kept as a contact note. Anything else stays one column too many."""
+        values are all mobile numbers while the other's are not (with no values at all to
+        tell, the one called 手机…); the other is kept as a contact note. Two columns of
+        mobile numbers stay one column too many: which is the courier's would be a guess."""
         if column.key != "phone" or len(labels) != 2:
             return None
 
-        def rank(position: int) -> tuple[int, bool]:
-            return sum(map(cell_values.is_mobile, values[position])), "手机" in labels[position]
+        def all_mobile(position: int) -> bool:
+            return bool(values[position]) and all(map(cell_values.is_mobile, values[position]))
 
-        first, second = sorted(labels, key=rank, reverse=True)
-        if rank(first) == rank(second):
+        first, second = labels
+        if not values[first] and not values[second]:
+            by_name = [position for position in labels if "手机" in labels[position]]
+            phones = by_name if len(by_name) == 1 else []
+        else:
+            phones = [position for position in labels if all_mobile(position)]
+        if len(phones) != 1:
             return None
-        return {first: column, second: CONTACT_COLUMN}
+        (phone,) = phones
+        return {phone: column, (second if phone == first else first): CONTACT_COLUMN}
 
     def choose_column(self, label: str, candidates: list[Column], values: list) -> Column | None:
         """快递公司: the brand when its first values are all brand names, the enterprise when
