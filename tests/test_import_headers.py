@@ -109,6 +109,15 @@ def test_a_title_merged_down_is_listed_as_unknown_not_dropped():
     assert report.warnings == [WARNING]
 
 
+def test_a_filled_group_title_that_names_a_column_counts_once():
+    """联系方式 (a phone header) as a group title over three columns, filled into each."""
+    top = ["姓名", "联系方式", "联系方式", "联系方式", "工作街镇"]
+    low = ["姓名", "手机号码", "座机", "微信号", "工作街镇"]
+    header_row, mapping, report = locate([top, low, ["冯伟", "13900000001", "57120001"]])
+    assert (header_row, mapping) == (1, {0: "name", 1: "phone", 2: "contact_note", 4: "work_town"})
+    assert report.unknown_columns == ["微信号"]
+
+
 def test_a_one_row_header_is_not_joined_to_the_first_data_row():
     header_row, mapping, _ = locate([TITLE, ["姓名", "手机号码", "工作街镇"], ["冯伟", "", "南桥"]])
     assert (header_row, mapping) == (1, {0: "name", 1: "phone", 2: "work_town"})

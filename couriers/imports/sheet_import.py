@@ -277,7 +277,8 @@ class SheetImporter:
             header_key(name): [by_key[key] for key in keys]
             for name, keys in self.shared_headers.items()
         }
-        labels, header_row = self._header_rows(rows, lambda key: key in lookup or key in shared)
+        names = {key: column.key for key, column in lookup.items()} | {key: key for key in shared}
+        labels, header_row = self._header_rows(rows, names)
         samples = rows[header_row + 1 :]
         found: dict[str, list[int]] = {}
         deferred: list[int] = []
@@ -339,18 +340,20 @@ class SheetImporter:
             raise UnreadableFile(NOT_ACCEPTED.format(warnings="；".join(report.warnings)))
         return header_row, mapping
 
-    def _header_rows(self, rows: list[list], known: Callable[[str], bool]) -> tuple[list[str], int]:
+    def _header_rows(self, rows: list[list], names: dict[str, str]) -> tuple[list[str], int]:
         """The header's labels and the index of its last row. The row naming most known
-        columns is the header, unless it and the row below it, or the row above and it, name
-        more together: two rows, a group title above its column titles, or a title merged down
-        both rows (then blank in the lower row, unless the reader filled it in). Each column's
-        label is the lower row's where it has one, else the upper's."""
+        columns (`names`: header key → column) is the header, unless it and the row below
+        it, or the row above and it, name more together: two rows, a group title above its
+        column titles, or a title merged down both rows (then blank in the lower row, unless
+        the reader filled it in). Each column's label is the lower row's where it has one,
+        else the upper's."""
 
         def labels(row: list) -> list[str]:
             return [cell_values.text(cell) for cell in row]
 
         def hits(row_labels: list[str]) -> int:
-            return sum(1 for label in row_labels if label and known(header_key(label)))
+            # Distinct columns: a group title repeated across the cells it covers counts once.
+            return len({names.get(header_key(label)) for label in row_labels if label} - {None})
 
         def combined(upper: list[str], lower: list[str]) -> list[str]:
             width = max(len(upper), len(lower))
