@@ -31,6 +31,8 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, quote, urlsplit
 
+from couriers.messaging.templates import TEMPLATES
+
 
 @dataclasses.dataclass
 class Answer:
@@ -83,7 +85,9 @@ class FakeProvider:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def address(self) -> str:
@@ -401,3 +405,32 @@ class TencentFake(FakeProvider):
             )
         self.refused.append(f"unknown action {action}")
         return self.api_error("InvalidAction", f"{action} does not exist.")
+
+
+# --- Pointing the portal at a fake ---------------------------------------------------------
+
+# Every portal template registered, with codes the way each provider numbers them.
+ALIYUN_CODES = {code: f"SMS_4700{n:05d}" for n, code in enumerate(TEMPLATES)}
+TENCENT_CODES = {code: str(2_100_000 + n) for n, code in enumerate(TEMPLATES)}
+
+
+def use_aliyun(settings, fake: AliyunFake, timeout: float = 2.0) -> None:
+    settings.SMS_BACKEND = "couriers.messaging.providers.aliyun.AliyunBackend"
+    settings.ALIBABA_CLOUD_ACCESS_KEY_ID = fake.ACCESS_KEY_ID
+    settings.ALIBABA_CLOUD_ACCESS_KEY_SECRET = fake.ACCESS_KEY_SECRET
+    settings.SMS_ALIYUN_ENDPOINT = fake.address
+    settings.SMS_ALIYUN_PROTOCOL = "http"
+    settings.SMS_TEMPLATE_CODES = dict(ALIYUN_CODES)
+    settings.SMS_PROVIDER_TIMEOUT = timeout
+
+
+def use_tencent(settings, fake: TencentFake, timeout: float = 2.0) -> None:
+    settings.SMS_BACKEND = "couriers.messaging.providers.tencent.TencentBackend"
+    settings.TENCENTCLOUD_SECRET_ID = fake.SECRET_ID
+    settings.TENCENTCLOUD_SECRET_KEY = fake.SECRET_KEY
+    settings.SMS_SDK_APP_ID = "1400100001"
+    settings.SMS_TENCENT_ENDPOINT = fake.address
+    settings.SMS_TENCENT_PROTOCOL = "http"
+    settings.SMS_TENCENT_REGION = "ap-guangzhou"
+    settings.SMS_TEMPLATE_CODES = dict(TENCENT_CODES)
+    settings.SMS_PROVIDER_TIMEOUT = timeout

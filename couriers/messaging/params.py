@@ -19,8 +19,9 @@ from couriers.messaging.templates import PLACEHOLDER
 ELLIPSIS = "…"
 
 # What may never be cut apart: runs of Latin letters and digits, with the marks that join them
-# inside one number, time, date or address ("14:30", "3.5", "2025-06-01", "A-12", "x@y.cn").
-_TOKEN = re.compile(r"[A-Za-z0-9]+(?:[.:/\-_@,][A-Za-z0-9]+)*|.", re.DOTALL)
+# inside one number, time, date or address ("14:30", "3.5", "2025-06-01", "A-12", "x@y.cn"),
+# and a number's sign ("+5", "-3").
+_TOKEN = re.compile(r"[+\-]?[A-Za-z0-9]+(?:[.:/\-_@,][A-Za-z0-9]+)*|.", re.DOTALL)
 # Left off the end before the ellipsis: a dangling comma or space reads as a mistake.
 _TRAILING = " \t\n，,、。.；;：:（(《“\"'‘-—"
 
