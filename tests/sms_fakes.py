@@ -21,12 +21,14 @@ HMAC("TC3" + SecretKey, date) → "sms" → "tc3_request".
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import hashlib
 import hmac
 import json
 import threading
+import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, quote, urlsplit
@@ -53,9 +55,15 @@ class Seen:
 
 
 class FakeProvider:
-    """The server and its thread; `answers` are used in turn, then the success answer."""
+    """The server and its thread; `answers` are used in turn, then the success answer. With
+    `qps`, requests past that many in one second get the provider's flow-control answer, as
+    a provider does under a broadcast."""
 
-    def __init__(self) -> None:
+    def __init__(self, qps: float | None = None) -> None:
+        self.qps = qps
+        self.throttled = 0
+        self._window = (0, 0)  # (second, requests in it)
+        self._lock = threading.Lock()
         self.answers: list[Answer] = []
         self.seen: list[Seen] = []
         self.refused: list[str] = []  # why requests were refused (signature, parameters)
@@ -65,7 +73,10 @@ class FakeProvider:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                answer = fake.handle(self.command, self.path, dict(self.headers.items()), body)
+                if fake.over_rate():
+                    answer = fake.throttle_answer()
+                else:
+                    answer = fake.handle(self.command, self.path, dict(self.headers.items()), body)
                 if answer.delay:
                     fake._released.wait(answer.delay)
                 payload = (
@@ -103,6 +114,22 @@ class FakeProvider:
         self.server.shutdown()
         self.server.server_close()
 
+    def over_rate(self) -> bool:
+        if self.qps is None:
+            return False
+        with self._lock:
+            second = int(time.monotonic())
+            start, count = self._window
+            count = count + 1 if start == second else 1
+            self._window = (second, count)
+            if count > self.qps:
+                self.throttled += 1
+                return True
+            return False
+
+    def throttle_answer(self) -> Answer:
+        raise NotImplementedError
+
     def next_answer(self, success: Answer) -> Answer:
         return self.answers.pop(0) if self.answers else success
 
@@ -134,8 +161,8 @@ class AliyunFake(FakeProvider):
         "x-acs-version",
     }
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, qps: float | None = None) -> None:
+        super().__init__(qps)
         self.nonces: set[str] = set()
         self.details: dict[str, dict] = {}  # BizId → SmsSendDetailDTO for QuerySendDetails
 
@@ -147,6 +174,17 @@ class AliyunFake(FakeProvider):
     def sent(self, biz_id: str) -> Answer:
         return Answer(
             {"Code": "OK", "Message": "OK", "BizId": biz_id, "RequestId": self.request_id()}
+        )
+
+    def throttle_answer(self) -> Answer:
+        return Answer(
+            {
+                "RequestId": self.request_id(),
+                "HostId": "dysmsapi.aliyuncs.com",
+                "Code": "Throttling.User",
+                "Message": "Request was denied due to user flow control.",
+            },
+            status=400,
         )
 
     def fail(self, code: str, message: str) -> None:
@@ -275,8 +313,8 @@ class TencentFake(FakeProvider):
     VERSION = "2021-01-11"
     SERVICE = "sms"
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, qps: float | None = None) -> None:
+        super().__init__(qps)
         self.reports: list[dict] = []  # what PullSmsSendStatus hands out (once)
 
     @staticmethod
@@ -308,6 +346,9 @@ class TencentFake(FakeProvider):
     def refuse_number(self, code: str, message: str) -> None:
         """The call succeeds; the number's SendStatus carries the error."""
         self.answers.append(Answer({"number_error": [code, message]}))
+
+    def throttle_answer(self) -> Answer:
+        return self.api_error("RequestLimitExceeded", "请求的次数超过了频率限制。")
 
     def fail(self, code: str, message: str) -> None:
         """The call itself fails: Response.Error (HTTP 200, as Tencent answers)."""
@@ -434,3 +475,42 @@ def use_tencent(settings, fake: TencentFake, timeout: float = 2.0) -> None:
     settings.SMS_TENCENT_REGION = "ap-guangzhou"
     settings.SMS_TEMPLATE_CODES = dict(TENCENT_CODES)
     settings.SMS_PROVIDER_TIMEOUT = timeout
+
+
+def environment(fake: FakeProvider) -> dict[str, str]:
+    """The settings, as environment variables, that point another process (a `db_worker`, a
+    benchmark) at `fake`."""
+    if isinstance(fake, AliyunFake):
+        return {
+            "SMS_BACKEND": "couriers.messaging.providers.aliyun.AliyunBackend",
+            "ALIBABA_CLOUD_ACCESS_KEY_ID": fake.ACCESS_KEY_ID,
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET": fake.ACCESS_KEY_SECRET,
+            "SMS_ALIYUN_ENDPOINT": fake.address,
+            "SMS_ALIYUN_PROTOCOL": "http",
+            "SMS_SIGN_NAME": "奉贤快递小哥",
+            "SMS_TEMPLATE_CODES": json.dumps(ALIYUN_CODES),
+        }
+    return {
+        "SMS_BACKEND": "couriers.messaging.providers.tencent.TencentBackend",
+        "TENCENTCLOUD_SECRET_ID": fake.SECRET_ID,
+        "TENCENTCLOUD_SECRET_KEY": fake.SECRET_KEY,
+        "SMS_SDK_APP_ID": "1400100001",
+        "SMS_TENCENT_ENDPOINT": fake.address,
+        "SMS_TENCENT_PROTOCOL": "http",
+        "SMS_SIGN_NAME": "奉贤快递小哥",
+        "SMS_TEMPLATE_CODES": json.dumps(TENCENT_CODES),
+    }
+
+
+if __name__ == "__main__":
+    # python -m tests.sms_fakes aliyun|tencent [QPS]: a fake for a worker in another process;
+    # prints the environment that points the portal at it, then serves until interrupted.
+    import sys
+
+    kind = sys.argv[1] if len(sys.argv) > 1 else "aliyun"
+    qps = float(sys.argv[2]) if len(sys.argv) > 2 else None
+    with (AliyunFake if kind == "aliyun" else TencentFake)(qps=qps) as running:
+        for name, value in environment(running).items():
+            print(f"export {name}='{value}'", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            running.thread.join()

@@ -279,3 +279,11 @@ def test_production_on_aliyun_warns_of_templates_without_a_code_then_passes():
 
     complete = _check(**keys, SMS_TEMPLATE_CODES=json.dumps(ALIYUN_CODES))
     assert complete.returncode == 0, complete.stderr
+
+
+def test_api_flow_control_is_retried(settings, courier):
+    with AliyunFake(qps=0) as fake:  # every request past the (zero) rate is throttled
+        use_aliyun(settings, fake)
+        message = send(queued(courier))
+    assert fake.throttled == 1
+    assert message.state == Message.State.PENDING and "Throttling.User" in message.last_error

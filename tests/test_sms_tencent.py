@@ -224,3 +224,11 @@ def test_pulled_status_reports_are_recorded(fake, courier):
     pull = fake.seen[-1]
     assert pull.action == "PullSmsSendStatus" and pull.signature_ok
     assert pull.params["SmsSdkAppId"] == "1400100001"
+
+
+def test_api_flow_control_is_retried(settings, courier):
+    with TencentFake(qps=0) as fake:  # every request past the (zero) rate is throttled
+        use_tencent(settings, fake)
+        message = send(queued(courier))
+    assert fake.throttled == 1
+    assert message.state == Message.State.PENDING and "RequestLimitExceeded" in message.last_error
