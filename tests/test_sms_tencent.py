@@ -232,3 +232,12 @@ def test_api_flow_control_is_retried(settings, courier):
         message = send(queued(courier))
     assert fake.throttled == 1
     assert message.state == Message.State.PENDING and "RequestLimitExceeded" in message.last_error
+
+
+def test_a_one_time_code_is_never_shortened(fake, settings):
+    settings.SMS_TENCENT_PARAM_MAX = 4
+    message = Message.objects.create(
+        phone="13900001111", template="login_code", params={"code": "402915"}, event="otp"
+    )
+    assert send(message).state == Message.State.SENT
+    assert fake.seen[0].params["TemplateParamSet"] == ["402915"]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from couriers.messaging.templates import PLACEHOLDER
+from couriers.messaging.templates import PLACEHOLDER, Kind, Template
 
 ELLIPSIS = "…"
 
@@ -72,3 +72,14 @@ def room(text: str, sign_name: str, total: int) -> int:
     """Characters left for all the parameters of a template whose registered `text` is sent
     under 【sign_name】, when the provider allows `total` in all."""
     return total - len(PLACEHOLDER.sub("", text)) - len(sign_name) - 2
+
+
+def for_template(
+    template: Template, values: dict, *, each: int | None, total: int, sign_name: str
+) -> dict[str, str]:
+    """`fit` for one of the portal's templates, sent under 【sign_name】 by a provider that
+    allows `each` characters a variable and `total` in all. A one-time code is never
+    shortened: a cut code is worse than none (and every provider takes 6 digits)."""
+    if template.kind == Kind.CODE:
+        return {name: str(values.get(name, "")) for name in template.params}
+    return fit(template.params, values, each=each, room=room(template.text, sign_name, total))

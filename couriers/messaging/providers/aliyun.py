@@ -150,8 +150,9 @@ class AliyunBackend(BaseBackend):
         )
 
     def parameters(self, template: Template, values: dict) -> dict[str, str]:
-        room = message_params.room(template.text, settings.SMS_SIGN_NAME, TOTAL_LIMIT)
-        return message_params.fit(template.params, values, each=PARAM_LIMIT, room=room)
+        return message_params.for_template(
+            template, values, each=PARAM_LIMIT, total=TOTAL_LIMIT, sign_name=settings.SMS_SIGN_NAME
+        )
 
     def _call(self, method, request):
         try:

@@ -46,6 +46,7 @@ from couriers.messaging.templates import Template
 
 TOTAL_LIMIT = 500  # characters in the whole message, signature and variables included
 PULL_LIMIT = 100  # status reports fetched by one PullSmsSendStatus
+PULL_PAGES = 10  # at most this many of them in one poll
 
 NEXT_DAY = object()  # retry_after: when the provider's day is over
 
@@ -137,9 +138,12 @@ class TencentBackend(BaseBackend):
             self.client = SmsClient(keys, settings.SMS_TENCENT_REGION, profile)
 
     def parameters(self, template: Template, values: dict) -> list[str]:
-        room = message_params.room(template.text, settings.SMS_SIGN_NAME, TOTAL_LIMIT)
-        fitted = message_params.fit(
-            template.params, values, each=settings.SMS_TENCENT_PARAM_MAX, room=room
+        fitted = message_params.for_template(
+            template,
+            values,
+            each=settings.SMS_TENCENT_PARAM_MAX,
+            total=TOTAL_LIMIT,
+            sign_name=settings.SMS_SIGN_NAME,
         )
         return [fitted[name] for name in template.params]
 
@@ -173,20 +177,25 @@ class TencentBackend(BaseBackend):
 
     def delivery_reports(self, messages) -> list[Receipt]:
         """PullSmsSendStatus: the reports Tencent holds for the app, each handed out once
-        (whichever messages they are about)."""
-        request = sms_models.PullSmsSendStatusRequest()
-        request.Limit = PULL_LIMIT
-        request.SmsSdkAppId = settings.SMS_SDK_APP_ID
-        response = self._call("PullSmsSendStatus", request)
-        return [
-            Receipt(
-                provider_message_id=status.SerialNo or "",
-                delivered=status.ReportStatus == "SUCCESS",
-                at=_from_unix(status.UserReceiveTime),
-                error="" if status.ReportStatus == "SUCCESS" else (status.Description or ""),
-            )
-            for status in response.PullSmsSendStatusSet or []
-        ]
+        (whichever messages they are about), a page at a time while pages come back full."""
+        receipts = []
+        for _ in range(PULL_PAGES):
+            request = sms_models.PullSmsSendStatusRequest()
+            request.Limit = PULL_LIMIT
+            request.SmsSdkAppId = settings.SMS_SDK_APP_ID
+            statuses = self._call("PullSmsSendStatus", request).PullSmsSendStatusSet or []
+            receipts += [
+                Receipt(
+                    provider_message_id=status.SerialNo or "",
+                    delivered=status.ReportStatus == "SUCCESS",
+                    at=_from_unix(status.UserReceiveTime),
+                    error="" if status.ReportStatus == "SUCCESS" else (status.Description or ""),
+                )
+                for status in statuses
+            ]
+            if len(statuses) < PULL_LIMIT:
+                break
+        return receipts
 
 
 def _from_unix(value) -> datetime.datetime | None:
