@@ -428,6 +428,10 @@ class TencentFake(FakeProvider):
             phone = params["PhoneNumberSet"][0]
             if not phone.startswith("+86"):
                 self.refused.append("not +86")
+            template_params = params.get("TemplateParamSet", [])
+            if not all(isinstance(value, str) for value in template_params):
+                self.refused.append("TemplateParamSet must be strings")
+                return self.api_error("InvalidParameter", "TemplateParamSet")
             answer = self.next_answer(self.sent(phone))
             if isinstance(answer.body, dict) and "number_error" in answer.body:
                 return self.sent(phone, *answer.body["number_error"])
