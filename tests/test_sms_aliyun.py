@@ -287,3 +287,9 @@ def test_api_flow_control_is_retried(settings, courier):
         message = send(queued(courier))
     assert fake.throttled == 1
     assert message.state == Message.State.PENDING and "Throttling.User" in message.last_error
+
+
+def test_free_text_cannot_be_sent_through_a_provider(fake):
+    with pytest.raises(PermanentError, match="只能发送已登记的模板"):
+        sending.backend().send("13900001111", "【奉贤快递小哥】随便写的一句话")
+    assert fake.seen == []

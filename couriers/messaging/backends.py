@@ -72,6 +72,16 @@ class BaseBackend:
         return ""
 
 
+class TemplateOnlyBackend(BaseBackend):
+    """A provider that takes only its approved templates (Aliyun, Tencent Cloud): free text
+    cannot be sent through it at all."""
+
+    def send(self, phone: str, message: str) -> None:
+        raise PermanentError(
+            f"{self.name} 短信通道只能发送已登记的模板，不能发送自由文本：请通过发件箱按模板发送"
+        )
+
+
 class ConsoleBackend(BaseBackend):
     """Development: the message (with its code) is written to the server log, the number
     masked like any number in a log."""

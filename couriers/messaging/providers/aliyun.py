@@ -26,10 +26,10 @@ from django.conf import settings
 
 from couriers.messaging import params as message_params
 from couriers.messaging.backends import (
-    BaseBackend,
     PermanentError,
     Receipt,
     SMSError,
+    TemplateOnlyBackend,
     TemporaryError,
 )
 from couriers.messaging.providers.mapping import (
@@ -128,7 +128,7 @@ def error(code: str, message: str = "", status: int = 200) -> SMSError:
     return TemporaryError(described(code, TEMPORARY, message))
 
 
-class AliyunBackend(BaseBackend):
+class AliyunBackend(TemplateOnlyBackend):
     name = "aliyun"
 
     def __init__(self) -> None:

@@ -29,10 +29,10 @@ from tencentcloud.sms.v20210111.sms_client import SmsClient
 
 from couriers.messaging import params as message_params
 from couriers.messaging.backends import (
-    BaseBackend,
     PermanentError,
     Receipt,
     SMSError,
+    TemplateOnlyBackend,
     TemporaryError,
 )
 from couriers.messaging.providers.mapping import (
@@ -117,7 +117,7 @@ def mainland(phone: str) -> str:
     return phone if phone.startswith("+") else f"+86{phone}"
 
 
-class TencentBackend(BaseBackend):
+class TencentBackend(TemplateOnlyBackend):
     name = "tencent"
 
     def __init__(self) -> None:
