@@ -293,3 +293,12 @@ def test_free_text_cannot_be_sent_through_a_provider(fake):
     with pytest.raises(PermanentError, match="只能发送已登记的模板"):
         sending.backend().send("13900001111", "【奉贤快递小哥】随便写的一句话")
     assert fake.seen == []
+
+
+def test_a_provider_that_cannot_answer_about_receipts_is_asked_again_later(fake, courier):
+    message = send(queued(courier))
+    fake.answers.append(Answer({"Code": "ServiceUnavailable", "Message": "…"}, status=503))
+    assert delivery.poll() == 0
+    message.refresh_from_db()
+    assert message.state == Message.State.SENT
+    assert delivery.poll() == 1  # next time it answers
