@@ -421,3 +421,11 @@ def test_the_me_page_shows_only_the_couriers_own_points(courier, nanqiao_town):
     points.award(other, 9, "别人的积分", SERVICE)
     html = sign_in(Client(), courier).get("/me/").content.decode()
     assert "别人的积分" not in html and "我的积分：<strong>0</strong>" in html
+
+
+def test_the_locked_balance_is_the_ledger_total_and_none_for_a_missing_courier(courier):
+    points.award(courier, 12, "服务", PointsEntry.Source.SERVICE)
+    points.award(courier, -5, "扣除", PointsEntry.Source.MANUAL)
+    with transaction.atomic():
+        assert points.locked_balance(courier.pk) == 7 == points.balance(courier)
+        assert points.locked_balance(courier.pk + 1000) is None
