@@ -12,8 +12,9 @@ from django.utils import timezone
 from activities.models import Activity, Attendance, PointsEntry
 from activities.programmes import attendance, signups
 from tests import factories
+from tests.factories import courier_client
 from tests.test_activities_signup import _unfold
-from tests.test_posts import courier_client, page
+from tests.test_posts import page
 
 pytestmark = pytest.mark.django_db
 

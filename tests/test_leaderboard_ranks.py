@@ -13,17 +13,11 @@ from activities import points
 from activities.models import PointsEntry
 from couriers.models import Courier
 from tests import factories
+from tests.factories import sign_in
 
 pytestmark = pytest.mark.django_db
 
 SERVICE = PointsEntry.Source.SERVICE
-
-
-def sign_in(client: Client, courier: Courier) -> Client:
-    session = client.session
-    session["courier_id"] = courier.pk
-    session.save()
-    return client
 
 
 @pytest.fixture

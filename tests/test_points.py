@@ -18,6 +18,7 @@ from activities.models import PointsEntry
 from couriers.models import Courier
 from couriers.privacy.masking import mask_name
 from tests import factories
+from tests.factories import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -30,13 +31,6 @@ ACTIVITY = PointsEntry.Source.ACTIVITY
 def at(year: int, month: int, day: int, hour: int = 12, minute: int = 0) -> datetime.datetime:
     """A moment in Shanghai local time."""
     return datetime.datetime(year, month, day, hour, minute, tzinfo=SHANGHAI)
-
-
-def sign_in(client: Client, courier: Courier) -> Client:
-    session = client.session
-    session["courier_id"] = courier.pk
-    session.save()
-    return client
 
 
 def board(client: Client, **params) -> list[tuple[str, str, int]]:
