@@ -73,9 +73,9 @@ def fill_places(post: VolunteerPost) -> list[Claim]:
     if free <= 0:
         return []
     promoted = list(
-        Claim.objects.filter(post=post, status=Claim.Status.WAITING).order_by("created_at", "id")[
-            :free
-        ]
+        Claim.objects.filter(post=post, status=Claim.Status.WAITING)
+        .exclude(courier__in=Courier.objects.erased())  # an anonymous shell never moves up
+        .order_by("created_at", "id")[:free]
     )
     now = timezone.now()
     for waiting in promoted:

@@ -26,30 +26,6 @@ pytestmark = pytest.mark.django_db
 PHONE = "13912345678"
 
 
-@pytest.fixture
-def campaign(db) -> Campaign:
-    return Campaign.objects.create(
-        name="2025年小哥报到季",
-        starts_on=datetime.date(2025, 3, 1),
-        ends_on=datetime.date(2025, 12, 31),
-        is_current=True,
-    )
-
-
-@pytest.fixture
-def point(nanqiao_town) -> CheckinPoint:
-    return CheckinPoint.objects.create(
-        name="南桥镇党群服务中心", town=nanqiao_town, address="解放东路 1 号"
-    )
-
-
-@pytest.fixture
-def other_point(xidu_town) -> CheckinPoint:
-    return CheckinPoint.objects.create(
-        name="西渡街道党群服务站", town=xidu_town, address="西渡路 2 号"
-    )
-
-
 def url(point: CheckinPoint, step: str = "") -> str:
     return f"/checkin/{point_token(point)}/" + (f"{step}/" if step else "")
 

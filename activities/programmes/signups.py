@@ -86,9 +86,9 @@ def fill_places(activity: Activity) -> list[SignUp]:
     if free <= 0:
         return []
     promoted = list(
-        SignUp.objects.filter(activity=activity, status=SignUp.Status.WAITING).order_by(
-            "created_at", "id"
-        )[:free]
+        SignUp.objects.filter(activity=activity, status=SignUp.Status.WAITING)
+        .exclude(courier__in=Courier.objects.erased())  # an anonymous shell never moves up
+        .order_by("created_at", "id")[:free]
     )
     now = timezone.now()
     for signup in promoted:
