@@ -290,14 +290,19 @@ def test_other_edits_tell_nobody(nanqiao_client, lesson, first):
 
 
 def test_a_change_on_the_day_goes_out_at_once(nanqiao_client, nanqiao_town, first):
-    soon = timezone.now() + datetime.timedelta(hours=3)
-    if timezone.localdate(soon) != timezone.localdate():
-        soon = timezone.now() + datetime.timedelta(minutes=30)
-    today = factories.activity(nanqiao_town, "今天的课", starts_at=soon)
-    signups.sign_up(today, first)
+    # Under way since earlier today (halfway between midnight and now: today at any hour).
+    now = timezone.localtime()
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    today = factories.activity(
+        nanqiao_town,
+        "今天的课",
+        starts_at=midnight + (now - midnight) / 2,
+        ends_at=now + datetime.timedelta(hours=2),
+    )
+    SignUp.objects.create(activity=today, courier=first, status=SignUp.Status.CONFIRMED)
     _save(nanqiao_client, today, address="改到二楼会议室")
     assert Message.objects.get().urgent
-    # Three days ahead (the other fixture): not urgent, quiet hours apply.
+    # Three days ahead (the test above): not urgent, quiet hours apply.
 
 
 def test_cancelling_an_activity_says_why_to_everyone_signed_up(
