@@ -21,6 +21,7 @@ from couriers.models import Courier, Message, MessagePreference
 from couriers.privacy.personal_data import erase, find
 from stations.models import SixI
 from tests import factories
+from tests.concurrency import at_once, needs_postgresql
 
 pytestmark = pytest.mark.django_db
 
@@ -333,3 +334,44 @@ def test_a_failed_save_tells_nobody(nanqiao_client, lesson, first):
         _form(lesson, ends_at=lesson.starts_at - datetime.timedelta(hours=1)),
     )
     assert response.status_code == 200 and not Message.objects.exists()
+
+
+# --- at the same moment (PostgreSQL: real row locks, real parallel transactions) ---------------
+
+
+@needs_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_cancellations_tell_each_promoted_courier_once(committed_db):
+    town = factories.town("南桥镇")
+    activity = factories.activity(town, "热门课堂", capacity=3)
+    people = [factories.courier(town, phone=factories.phone(81_000 + n)) for n in range(6)]
+    for who in people:
+        signups.sign_up(activity, who)
+    results, problems = at_once(
+        [lambda who=who: signups.cancel(activity, who) for who in people[:3]]
+    )
+    assert problems == [] and len(results) == 3
+    told = Message.objects.filter(event="signup_promoted")
+    assert sorted(told.values_list("courier_id", flat=True)) == [p.pk for p in people[3:]]
+
+
+@needs_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_change_submitted_twice_at_once_is_told_once(committed_db):
+    town = factories.town("南桥镇")
+    staff = factories.town_staff("nanqiao_at_once", town)
+    activity = factories.activity(town, "热门课堂", capacity=3)
+    people = [factories.courier(town, phone=factories.phone(82_000 + n)) for n in range(2)]
+    for who in people:
+        signups.sign_up(activity, who)
+    data = _form(activity, address="改到文化中心")
+
+    def submit() -> int:
+        client = Client()
+        client.force_login(staff)
+        return client.post(f"{ADMIN}/activity/{activity.pk}/change/", data).status_code
+
+    results, problems = at_once([submit, submit])
+    assert problems == [] and results == [302, 302]
+    told = Message.objects.filter(event="activity_changed")
+    assert sorted(told.values_list("courier_id", flat=True)) == [p.pk for p in people]
