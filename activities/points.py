@@ -14,6 +14,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from activities.models import PointsEntry
+from couriers.messaging.notify import notify
 from couriers.models import Courier
 
 
@@ -188,10 +189,32 @@ def adjust(courier: Courier, amount: int, reason: str, by) -> PointsEntry:
         raise PointsError("调整的积分不能为 0。")
     with transaction.atomic():
         _check_debit(courier.pk, amount)
-        return PointsEntry.objects.create(
+        entry = PointsEntry.objects.create(
             courier=courier,
             amount=amount,
             reason=reason.strip(),
             source=PointsEntry.Source.MANUAL,
             created_by=by,
         )
+        tell_adjusted(entry, reason.strip())
+        return entry
+
+
+def correct(entry: PointsEntry, reason: str, by) -> PointsEntry:
+    """Staff reverse an entry from the ledger, saying why: the courier is told. (Reversals
+    that follow another change — an unticked attendance, a cancelled voucher — are not
+    adjustments of their own and tell nobody here.)"""
+    with transaction.atomic():
+        reversal = reverse(entry, reason, by)
+        tell_adjusted(reversal, reason.strip())
+        return reversal
+
+
+def tell_adjusted(entry: PointsEntry, reason: str) -> None:
+    notify(
+        entry.courier,
+        "points_adjusted",
+        {"change": f"{entry.amount:+d}", "reason": reason},
+        event="points_adjusted",
+        about=entry,
+    )

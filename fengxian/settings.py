@@ -443,6 +443,7 @@ AUDITLOG_EXCLUDE_TRACKING_MODELS = (
     "couriers.phonelock",
     "couriers.ratecounter",
     "couriers.importjob",
+    "couriers.message",  # the outbox is its own trail (state, attempts, timestamps)
     "stations.checkin",
     "stations.checkinmove",
     "stations.stationvisit",

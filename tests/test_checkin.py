@@ -532,12 +532,13 @@ def test_a_signed_in_couriers_check_in_writes_only_the_check_in(point, campaign,
     with CaptureQueriesContext(connection) as queries:
         response = browser.post(url(point), form())
     assert response.status_code == 302 and response["Location"] == url(point, "done")
-    assert len(sms_outbox) == sent
+    assert len(sms_outbox) == sent  # the welcome goes out from the worker, after the request
     writes = [q["sql"] for q in queries if q["sql"].startswith(("INSERT", "UPDATE", "DELETE"))]
     assert [w.split()[2].strip('"') for w in writes] == [
         "couriers_ratecounter",  # per browser
         "couriers_ratecounter",  # per address
         "stations_checkin",
+        "couriers_message",  # the welcome text message, queued with the check-in (issue 17)
     ]
     assert CheckIn.objects.get().courier.phone == PHONE
 
