@@ -5,10 +5,12 @@
 - casework: 三送三问 visits and needs, the party pipeline's stage history, answers to verify
 - jobs: spreadsheet import jobs
 - protection: one-time phone codes, phone locks, rate-limit counters
+- messaging: the outbox of text messages
 """
 
 from couriers.models.casework import Need, PartyStage, StatusCheck, Visit
 from couriers.models.jobs import ImportJob, ImportJobQuerySet, _import_upload_path
+from couriers.models.messaging import Message, MessagePreference, MessageQuerySet
 from couriers.models.protection import PhoneCode, PhoneLock, RateCounter
 from couriers.models.registry import (
     Brand,
@@ -37,6 +39,9 @@ __all__ = [
     "ErasureRequest",
     "ImportJob",
     "ImportJobQuerySet",
+    "Message",
+    "MessagePreference",
+    "MessageQuerySet",
     "Need",
     "Outlet",
     "PartyOrganization",

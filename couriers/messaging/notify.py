@@ -1,0 +1,71 @@
+"""Telling couriers what concerns them: every message is an outbox row
+(`couriers.models.Message`) written inside the caller's transaction.
+
+Call `notify()` from the code that makes the change, inside its `transaction.atomic()`: the
+message commits or rolls back with the change, and the background worker is woken only once
+the transaction has committed. A second call for the same (event, record, courier, occasion) —
+a double click, a redelivered task — finds the first row and adds nothing.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, models, transaction
+
+from couriers.messaging import preferences, templates
+from couriers.messaging.tasks import send_due_messages
+from couriers.models import Courier, Message
+
+MOBILE = re.compile(r"1\d{10}")  # an erased courier's phone is a placeholder: never a mobile
+
+
+def reachable(courier: Courier) -> bool:
+    """Whether a message may go to this courier at all (erased couriers: never)."""
+    return bool(MOBILE.fullmatch(courier.phone or ""))
+
+
+def _about(about: models.Model | None) -> dict:
+    if about is None:
+        return {"about_type": None, "about_id": None}
+    return {"about_type": ContentType.objects.get_for_model(about), "about_id": about.pk}
+
+
+def notify(
+    courier: Courier,
+    template: str,
+    params: dict,
+    *,
+    event: str,
+    about: models.Model | None = None,
+    occasion: str = "",
+    urgent: bool | None = None,
+) -> Message | None:
+    """Queue one message to `courier`; returns its row (the existing one if this exact
+    message was already queued), or None when the courier cannot be reached or has chosen not
+    to receive this kind of message."""
+    chosen = templates.get(template)
+    if not reachable(courier) or not preferences.allows(courier, chosen.kind):
+        return None
+    why = {"event": event, **_about(about), "courier": courier, "occasion": occasion}
+    existing = Message.objects.filter(**why).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():  # a savepoint: a lost race leaves the caller's work intact
+            message = Message.objects.create(
+                **why,
+                template=chosen.code,
+                params={key: str(params.get(key, "")) for key in chosen.params},
+                urgent=chosen.urgent if urgent is None else urgent,
+            )
+    except IntegrityError:
+        return Message.objects.filter(**why).first()
+    wake_worker()
+    return message
+
+
+def wake_worker() -> None:
+    """After the current transaction commits, ask the worker to send what is due."""
+    transaction.on_commit(lambda: send_due_messages.enqueue(), robust=True)
