@@ -282,3 +282,23 @@ def test_a_phone_on_two_sheets_is_a_duplicate_naming_the_first_sheet(refs):
         "“西渡街道”表第 3 行“手机号码”列（139****0101）：与“南桥镇”表第 2 行的手机号码重复"
     ]
     assert not Courier.objects.exists()
+
+
+def test_a_warning_names_its_sheet_and_each_sheet_warns_only_of_its_own_columns(refs):
+    data = _workbook(
+        {
+            "南桥镇": [
+                ["姓名", "手机号码", "工作街镇", "工号"],
+                ["张伟", "13912340101", "南桥镇", "7"],
+            ],
+            "西渡街道": [
+                ["姓名", "手机号码", "工作街镇", "序号", "车牌"],
+                ["赵磊", "13912340201", "西渡街道", "1", "沪A"],
+            ],
+        }
+    )
+    report = CourierSurveyImporter().run(data, "towns.xlsx", dry_run=True)
+    assert report.unknown_columns == ["工号", "序号", "车牌"]
+    assert len(report.warnings) == 2
+    assert report.warnings[0].startswith("“南桥镇”表：未识别的列：工号。")
+    assert report.warnings[1].startswith("“西渡街道”表：未识别的列：车牌。")
