@@ -15,7 +15,7 @@ from couriers.messaging import templates
 from couriers.models import Message, MessagePreference, Need
 from stations.models import CheckIn
 from tests import factories
-from tests.test_checkin import PHONE, campaign, check_in, point  # noqa: F401  fixtures
+from tests.test_checkin import PHONE, check_in
 
 pytestmark = pytest.mark.django_db
 
@@ -129,8 +129,8 @@ def test_a_need_from_an_outlet_visit_has_nobody_to_text(nanqiao, nanqiao_town):
 
 
 def test_a_check_in_is_welcomed_with_the_link_to_me(
-    point,  # noqa: F811
-    campaign,  # noqa: F811
+    point,
+    campaign,
     settings,
     sms_outbox,
     django_capture_on_commit_callbacks,
