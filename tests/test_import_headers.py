@@ -150,7 +150,6 @@ def test_a_two_row_header_through_the_admin(refs, nanqiao_client):
     assert _two_row() == TWO_ROW
 
 
-@pytest.mark.xfail(strict=False, reason="needs merged-cell fill from i15-reader")
 def test_a_two_row_header_with_real_merged_cells(refs, nanqiao_client):
     status, out, err = command(HEADERS / "two_row_merged.xlsx")
     assert status == 0, out + err
