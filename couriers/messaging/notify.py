@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
+from django.utils import timezone
 
 from couriers.messaging import preferences, tasks, templates
 from couriers.messaging.preferences import reachable
@@ -46,8 +47,11 @@ def notify(
     if existing is not None:
         return existing
     try:
+        now = timezone.now()
         with transaction.atomic():  # a savepoint: a lost race leaves the caller's work intact
             message = Message.objects.create(
+                created_at=now,
+                send_after=now,
                 **why,
                 template=chosen.code,
                 params={key: str(params.get(key, "")) for key in chosen.params},

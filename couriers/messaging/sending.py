@@ -207,7 +207,9 @@ def send_one(message: Message, sender: BaseBackend, now: datetime.datetime) -> s
 # --- the worker's round ---------------------------------------------------------------------
 
 
-def _locking(queryset):
+def locking(queryset):
+    """`queryset` locked for update, skipping rows another transaction holds (a worker
+    sending one of them) where the database can."""
     if connection.features.has_select_for_update_skip_locked:
         return queryset.select_for_update(skip_locked=True, of=("self",))
     return queryset.select_for_update()
@@ -217,7 +219,7 @@ def _claim(now: datetime.datetime, pk: int | None = None) -> Message | None:
     due = Message.objects.due(now).select_related("courier")
     if pk is not None:
         due = due.filter(pk=pk)
-    return _locking(due).first()
+    return locking(due).first()
 
 
 def wait_for_slot() -> None:
