@@ -153,3 +153,23 @@ def test_the_list_keeps_its_query_count(
         notify(courier, "checkin_welcome", {"link": "/me/"}, event="welcome")
     with django_assert_max_num_queries(20):
         assert district_client.get(LIST).status_code == 200
+
+
+def test_the_dashboard_counts_this_months_messages_and_cost_by_town(
+    nanqiao, district, world, sms_outbox, settings
+):
+    from django.utils import timezone
+
+    from couriers.figures import Scope
+    from couriers.messaging import dashboard, sending
+
+    settings.SMS_COST_PER_SEGMENT = 0.05
+    sending.send_due()
+    Message.objects.filter(pk=world["other"].pk).update(state=Message.State.FAILED, segments=0)
+    ours = dashboard.section(Scope.for_user(nanqiao, timezone.localdate()))
+    figures = dict(ours.figures)
+    assert figures["本月已发送"].value == 1 and figures["本月发送失败"].value == 0
+    assert figures["本月短信费用（元，估算）"].value == "0.05"
+    assert [label for label, _ in ours.tables[0].rows] == ["南桥镇"]
+    everyone = dict(dashboard.section(Scope.for_user(district, timezone.localdate())).figures)
+    assert everyone["本月已发送"].value == 1 and everyone["本月发送失败"].value == 1
