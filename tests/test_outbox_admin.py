@@ -173,3 +173,15 @@ def test_the_dashboard_counts_this_months_messages_and_cost_by_town(
     assert [label for label, _ in ours.tables[0].rows] == ["南桥镇"]
     everyone = dict(dashboard.section(Scope.for_user(district, timezone.localdate())).figures)
     assert everyone["本月已发送"].value == 1 and everyone["本月发送失败"].value == 1
+
+
+def test_the_demo_outbox_has_messages_in_every_state(nanqiao_town, district_client):
+    from couriers.messaging import demo
+
+    for n in range(12):
+        factories.courier(nanqiao_town, name=f"演示{n}", phone=f"1380000{n:04d}")
+    demo.load()
+    assert set(Message.objects.values_list("state", flat=True)) == set(Message.State.values)
+    assert not Message.objects.filter(history__isnull=True).exists()
+    assert demo.load() == {"短信": Message.objects.count()}  # loaded once
+    assert district_client.get(LIST).status_code == 200
