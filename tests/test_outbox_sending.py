@@ -285,6 +285,22 @@ def test_the_district_rate_holds_the_worker_to_the_providers_qps(
     assert waits == [pytest.approx(0.75), pytest.approx(1.0)]
 
 
+def test_part_of_the_rate_is_kept_for_urgent_messages(
+    clock, courier, monkeypatch, settings, sms_outbox
+):
+    settings.SMS_RATE_PER_SECOND = 2
+    settings.SMS_DAILY_CAP_PER_COURIER = 10
+    fake = {"t": 1_800_000_000.0}
+    waits = []
+    monkeypatch.setattr(time, "time", lambda: fake["t"])
+    monkeypatch.setattr(sending, "sleep", lambda s: (waits.append(s), fake.update(t=fake["t"] + s)))
+    for n in range(3):
+        welcome(courier, n)
+    sending.send_due()
+    # One a second for the broadcast-like queue: the second slot of each second is urgent's.
+    assert len(sms_outbox) == 3 and len(waits) == 2
+
+
 # --- who may still be told ------------------------------------------------------------------
 
 

@@ -11,7 +11,8 @@ queued at 20:59 behind a slow queue still waits for the morning):
    a courier is told (a promotion, points, a reply) still concerns them tomorrow, and is also on
    「我的」. Codes and urgent messages are never held by the cap;
 4. the district-wide rate (SMS_RATE_PER_SECOND, the provider's QPS), counted in the database
-   (`RateCounter`), so it holds however many worker processes send;
+   (`RateCounter`), so it holds however many worker processes send; a tenth of it is kept for
+   urgent messages;
 5. sent. A `TemporaryError` (network, 5xx, flow control) is retried with backoff (1, 2, 4 …
    minutes, at most 30, MAX_ATTEMPTS tries: about two and a half hours of trying); a
    `PermanentError` fails at once, its reason kept for staff. Several temporary failures in a
@@ -222,12 +223,15 @@ def _claim(now: datetime.datetime, pk: int | None = None) -> Message | None:
     return locking(due).first()
 
 
-def wait_for_slot() -> None:
-    """Hold the caller until the district's sending rate allows one more message."""
+def wait_for_slot(urgent: bool) -> None:
+    """Hold the caller until the district's sending rate allows one more message. A tenth of
+    each second's allowance (at least one) is kept for urgent messages, so a code asked for
+    during a broadcast is not starved by the worker."""
     rate = settings.SMS_RATE_PER_SECOND
     if rate <= 0:
         return
-    while hit(RATE_KEY, 1) > rate:
+    limit = rate if urgent else max(1, rate - max(1, rate // 10))
+    while hit(RATE_KEY, 1) > limit:
         sleep(max(0.01, 1 - time.time() % 1))
 
 
@@ -249,8 +253,8 @@ def _step(sender: BaseBackend, pk: int | None = None) -> str | None:
             message.save(update_fields=["send_after"])
             message.log(MessageLog.What.DEFERRED, verdict[2], at=now)
             return MessageLog.What.DEFERRED
-        pk = message.pk
-    wait_for_slot()
+        pk, urgent = message.pk, message.urgent
+    wait_for_slot(urgent)
     with transaction.atomic():
         now = timezone.now()
         message = _claim(now, pk)
