@@ -54,7 +54,9 @@ def test_the_filters_by_state_event_and_day_work(district_client, world):
     Message.objects.filter(pk=world["other"].pk).update(state=Message.State.FAILED)
     response = district_client.get(LIST, {"state__exact": "failed"})
     assert list(response.context["cl"].result_list) == [world["other"]]
-    response = district_client.get(LIST, {"event": "points", "created_at__gte": "2000-01-01"})
+    response = district_client.get(
+        LIST, {"event": "points", "created_at__gte": "2000-01-01 00:00:00+08:00"}
+    )
     assert len(response.context["cl"].result_list) == 2
 
 

@@ -33,7 +33,10 @@ def at(hour: int, minute: int = 0, day: int = 1) -> datetime.datetime:
 
 
 @pytest.fixture
-def clock(monkeypatch):
+def clock(monkeypatch, settings):
+    settings.SMS_QUIET_HOURS = "21:00-08:00"  # the default (tests/conftest.py turns it off)
+    settings.SMS_RATE_PER_SECOND = 10
+
     class Clock:
         now = at(12)
 
@@ -212,9 +215,7 @@ def test_a_provider_that_is_down_ends_the_round_and_the_rest_keep_their_places(
     assert all(m.send_after <= clock.now for m in untouched)
 
 
-def test_a_failed_attempt_does_not_send_twice_when_the_task_is_redelivered(
-    clock, courier, sms_outbox
-):
+def test_a_redelivered_task_sends_nothing_twice(clock, courier, sms_outbox):
     welcome(courier)
     tasks.send_due_messages.call()
     tasks.send_due_messages.call()  # the same task, delivered again
@@ -392,3 +393,12 @@ def test_the_housekeeping_command_sends_what_is_due(courier, sms_outbox):
     assert sms_outbox == []
     call_command("send_messages")
     assert len(sms_outbox) == 1
+
+
+def test_the_defaults_are_the_districts():
+    from fengxian import settings as configured
+
+    assert configured.SMS_QUIET_HOURS == "21:00-08:00"
+    assert configured.SMS_DAILY_CAP_PER_COURIER == 5
+    assert configured.SMS_RATE_PER_SECOND == 10
+    assert configured.SMS_COST_PER_SEGMENT == 0.045

@@ -23,7 +23,7 @@ def _yuan(segments: int) -> str:
 
 def section(scope: Scope) -> Section:
     start = timezone.make_aware(datetime.datetime.combine(scope.month_start, datetime.time()))
-    month = {"created_at__gte": f"{scope.month_start:%Y-%m-%d}"}
+    month = {"created_at__gte": str(start)}  # aware, as the admin's date filter writes it
     rows = {
         row["courier__work_town_id"]: row
         for row in Message.objects.for_user(scope.user)
