@@ -48,6 +48,7 @@ bench: $(VENV)/.dev
 	$(BIN)/python bench/dashboard.py
 	$(BIN)/python bench/import_survey.py
 	$(BIN)/python bench/pages.py
+	$(BIN)/python bench/page_weight.py
 	$(BIN)/python bench/redemption.py
 	$(BIN)/python bench/upload_memory.py
 

@@ -263,7 +263,7 @@ class PointsEntryAdmin(ExportMixin, TownScopedAdmin):
         done = 0
         for entry in queryset:
             try:
-                points.reverse(entry, reason, request.user)
+                points.correct(entry, reason, request.user)
                 done += 1
             except points.PointsError as problem:
                 self.message_user(request, f"{entry}：{problem}", messages.ERROR)
@@ -401,5 +401,6 @@ class PhotoReportAdmin(TownScopedAdmin):
             obj.refresh_from_db()
             obj.is_published = form.cleaned_data.get("is_published", False)
         elif form.cleaned_data.get("note", "").strip():
-            obj.reply = form.cleaned_data["note"].strip()  # a reply without a new status
+            # A reply without a new status: saved, and sent to the reporter.
+            obj.reply = reports.reply(obj, form.cleaned_data["note"]).reply
         super().save_model(request, obj, form, change)

@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from activities.models import Claim, VolunteerPost
+from couriers.messaging.notify import notify
 from couriers.models import Courier
 from stations import geo
 from stations.models import CheckinPoint
@@ -73,16 +74,29 @@ def fill_places(post: VolunteerPost) -> list[Claim]:
     if free <= 0:
         return []
     promoted = list(
-        Claim.objects.filter(post=post, status=Claim.Status.WAITING).order_by("created_at", "id")[
-            :free
-        ]
+        Claim.objects.filter(post=post, status=Claim.Status.WAITING)
+        .exclude(courier__in=Courier.objects.erased())  # an anonymous shell never moves up
+        .order_by("created_at", "id")[:free]
     )
     now = timezone.now()
     for waiting in promoted:
         waiting.status = Claim.Status.ACTIVE
         waiting.promoted_at = now
         waiting.save(update_fields=["status", "promoted_at"])
+    tell_promoted(post, promoted)
     return promoted
+
+
+def tell_promoted(post: VolunteerPost, promoted: list[Claim]) -> None:
+    """Couriers just moved from the post's waiting list: told in the promoting transaction."""
+    for waiting in promoted:
+        notify(
+            waiting.courier,
+            "post_promoted",
+            {"post": post.title, "time": post.schedule or "请看“我的”页面"},
+            event="post_promoted",
+            about=waiting,
+        )
 
 
 def refill(post: VolunteerPost) -> list[Claim]:

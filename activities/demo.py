@@ -47,15 +47,17 @@ POSTS = {
     SixI.HEALTH: ["健康骑行领队", "行走的健康吧服务员", "工间操带操员"],
 }
 CLAIMS = 296
+# (category, town, where, what): the report is filed in the town of its address, by a courier
+# who works there, so 办结公示 reads 「交通安全 · 海湾镇」 for a place in 海湾镇.
 REPORTS = [
-    ("city", "南桥镇沪杭公路公交站旁", "垃圾桶满溢，周边有散落垃圾"),
-    ("traffic", "金海公路与望园路路口", "红绿灯故障，电动车和汽车抢行"),
-    ("facility", "西渡街道浦江居委会门口", "人行道地砖松动翘起"),
-    ("hazard", "奉城镇洪庙村桥头", "护栏断裂，夜间骑行有坠河危险"),
-    ("city", "奉浦街道绿洲居委会小区北门", "共享单车乱停放堵住消防通道"),
-    ("facility", "青村镇钱桥居委会", "路灯不亮，晚上送件看不清门牌"),
-    ("other", "柘林镇胡桥居委会", "小区快递柜屏幕损坏无法取件"),
-    ("traffic", "海湾镇五四居委会附近", "道路积水较深，电动车无法通行"),
+    ("city", "南桥镇", "南桥镇沪杭公路公交站旁", "垃圾桶满溢，周边有散落垃圾"),
+    ("traffic", "金海街道", "金海街道金海公路与望园路路口", "红绿灯故障，电动车和汽车抢行"),
+    ("facility", "西渡街道", "西渡街道浦江居委会门口", "人行道地砖松动翘起"),
+    ("hazard", "奉城镇", "奉城镇洪庙村桥头", "护栏断裂，夜间骑行有坠河危险"),
+    ("city", "奉浦街道", "奉浦街道绿洲居委会小区北门", "共享单车乱停放堵住消防通道"),
+    ("facility", "青村镇", "青村镇钱桥居委会", "路灯不亮，晚上送件看不清门牌"),
+    ("other", "柘林镇", "柘林镇胡桥居委会", "小区快递柜屏幕损坏无法取件"),
+    ("traffic", "海湾镇", "海湾镇五四居委会附近", "道路积水较深，电动车无法通行"),
 ]
 
 
@@ -143,7 +145,10 @@ def _claims(rng: random.Random, posts: list[VolunteerPost], staff) -> None:
 
 
 def _reports(rng: random.Random, staff) -> None:
-    couriers = list(Courier.objects.filter(checkins__isnull=False).order_by("pk")[:40])
+    couriers: dict[str, list[Courier]] = {}
+    registered = Courier.objects.filter(checkins__isnull=False).distinct().order_by("pk")
+    for courier in registered.select_related("work_town"):
+        couriers.setdefault(courier.work_town.name, []).append(courier)
     steps = [
         [],
         ["accepted"],
@@ -154,8 +159,11 @@ def _reports(rng: random.Random, staff) -> None:
         [],
         ["accepted", "in_progress", "resolved"],
     ]
-    for i, (category, address, description) in enumerate(REPORTS):
-        courier = rng.choice(couriers)
+    for i, (category, town_name, address, description) in enumerate(REPORTS):
+        local = couriers.get(town_name)
+        if not local:
+            continue  # a registry without couriers in that town
+        courier = rng.choice(local)
         report = PhotoReport.objects.create(
             courier=courier,
             town=courier.work_town,
@@ -173,8 +181,9 @@ def _reports(rng: random.Random, staff) -> None:
             reports.advance(report, status, staff, note)
         if steps[i] and steps[i][-1] == "resolved" and i % 2:
             PhotoReport.objects.filter(pk=report.pk).update(is_published=True)
-    if staff is not None and couriers:
-        points.adjust(couriers[0], 10, "年度优秀志愿者奖励", staff)
+    first = Courier.objects.filter(checkins__isnull=False).order_by("pk").first()
+    if staff is not None and first is not None:
+        points.adjust(first, 10, "年度优秀志愿者奖励", staff)
 
 
 # --- activities, partnerships and stories -----------------------------------------------------
@@ -279,6 +288,13 @@ def _at(today: datetime.date, days: int, hour: float) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time(int(hour), int(hour % 1 * 60)), tz)
 
 
+def _deadline(starts: datetime.datetime) -> datetime.datetime:
+    """Sign-up closes at 20:00 the evening before, as a town office would set it (never at
+    02:00 in the night for a 14:00 class)."""
+    day_before = timezone.localtime(starts).date() - datetime.timedelta(days=1)
+    return datetime.datetime.combine(day_before, datetime.time(20), starts.tzinfo)
+
+
 def load_programmes(rng: random.Random, staff) -> dict[str, int]:
     if not Activity.objects.exists():
         _activities(rng, staff)
@@ -324,7 +340,7 @@ def _activities(rng: random.Random, staff) -> None:
             description=f"{title}。欢迎快递小哥报名参加，名额有限，先到先得。",
             starts_at=starts,
             ends_at=starts + datetime.timedelta(hours=hours),
-            signup_deadline=starts - datetime.timedelta(hours=12),
+            signup_deadline=_deadline(starts),
             capacity=capacity,
             points=pts,
             **venue,

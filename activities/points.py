@@ -14,6 +14,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from activities.models import PointsEntry
+from couriers.messaging.notify import notify
 from couriers.models import Courier
 
 
@@ -71,15 +72,28 @@ def balance(courier: Courier) -> int:
     return PointsEntry.objects.filter(courier=courier).aggregate(total=Sum("amount"))["total"] or 0
 
 
+def lock_courier(courier_id: int) -> bool:
+    """Lock the courier's row, the one lock every change to their points takes first (so
+    awards under a monthly cap and debits are judged one after the other). Call inside a
+    transaction; False when there is no such courier."""
+    return Courier.objects.select_for_update().filter(pk=courier_id).exists()
+
+
+def locked_balance(courier_id: int) -> int | None:
+    """The courier's balance read under their lock: no other debit can slip in before the
+    caller's. None when there is no such courier. Call inside a transaction."""
+    if not lock_courier(courier_id):
+        return None
+    total = PointsEntry.objects.filter(courier_id=courier_id).aggregate(total=Sum("amount"))
+    return total["total"] or 0
+
+
 def _check_debit(courier_id: int, amount: int) -> None:
     """A balance never goes below zero, whatever takes points away (a redemption, a staff
-    reversal or deduction after the points were spent). The courier's row is locked, so two
-    debits at once are judged one after the other; call inside a transaction."""
+    reversal or deduction after the points were spent); call inside a transaction."""
     if amount >= 0:
         return
-    Courier.objects.select_for_update().filter(pk=courier_id).first()
-    left = PointsEntry.objects.filter(courier_id=courier_id).aggregate(total=Sum("amount"))
-    left = left["total"] or 0
+    left = locked_balance(courier_id) or 0
     if left + amount < 0:
         raise PointsError(
             f"积分余额不足：当前余额 {left} 分，扣除 {-amount} 分后将为负数。"
@@ -107,7 +121,7 @@ def award(
     once, however often this is called for it."""
     at = at or timezone.now()
     with transaction.atomic():
-        Courier.objects.select_for_update().filter(pk=courier.pk).first()  # caps: one at a time
+        lock_courier(courier.pk)  # caps: one award at a time
         if source_id is not None:
             paid = PointsEntry.objects.filter(
                 source=source, source_id=source_id, reverses__isnull=True
@@ -175,10 +189,32 @@ def adjust(courier: Courier, amount: int, reason: str, by) -> PointsEntry:
         raise PointsError("调整的积分不能为 0。")
     with transaction.atomic():
         _check_debit(courier.pk, amount)
-        return PointsEntry.objects.create(
+        entry = PointsEntry.objects.create(
             courier=courier,
             amount=amount,
             reason=reason.strip(),
             source=PointsEntry.Source.MANUAL,
             created_by=by,
         )
+        tell_adjusted(entry, reason.strip())
+        return entry
+
+
+def correct(entry: PointsEntry, reason: str, by) -> PointsEntry:
+    """Staff reverse an entry from the ledger, saying why: the courier is told. (Reversals
+    that follow another change — an unticked attendance, a cancelled voucher — are not
+    adjustments of their own and tell nobody here.)"""
+    with transaction.atomic():
+        reversal = reverse(entry, reason, by)
+        tell_adjusted(reversal, reason.strip())
+        return reversal
+
+
+def tell_adjusted(entry: PointsEntry, reason: str) -> None:
+    notify(
+        entry.courier,
+        "points_adjusted",
+        {"change": f"{entry.amount:+d}", "reason": reason},
+        event="points_adjusted",
+        about=entry,
+    )

@@ -6,18 +6,28 @@ from django.db import IntegrityError, transaction
 
 from activities import points
 from activities.models import Claim, PointsEntry, ServiceRecord
+from couriers.messaging.notify import notify
 
 
 def pay_service(service: ServiceRecord, by) -> None:
-    """Award the post's points for a recorded service (once per service)."""
+    """Award the post's points for a recorded service (once per service) and tell the courier;
+    call inside the transaction that records the service."""
     post = service.claim.post
-    points.award(
+    entry = points.award(
         service.claim.courier,
         post.points_per_service,
         f"志愿服务：{post.title}（{service.date.month}月{service.date.day}日）",
         PointsEntry.Source.SERVICE,
         source_id=service.pk,
         by=by,
+    )
+    # In the caller's transaction: the message goes only if the service and its points stay.
+    notify(
+        service.claim.courier,
+        "service_confirmed",
+        {"post": post.title, "points": entry.amount if entry is not None else 0},
+        event="service_confirmed",
+        about=service,
     )
 
 

@@ -26,8 +26,10 @@ How to run it (from the project folder, PostgreSQL running, nginx and chromium i
     BENCH_WEIGHT_DATABASE_URL (or ``--database-url``) chooses the scratch database (default
     postgres://postgres@127.0.0.1:5432/fengxian_bench_weight), dropped and re-created.
 
-Output: one JSON line per page, {"page", "url", "requests", "kb", "seconds", "target_kb",
-"target_s", "meets"}, and progress on standard error. Exit 1 when a page misses its target.
+Output: one JSON line per page, {"page", "url", "requests", "kb", "seconds", "server_s",
+"target_kb", "target_s", "meets"} (``server_s``: the app's own time for the page's HTML, from
+nginx's upstream time, so a slow page can be told from a slow network), and progress on
+standard error. Exit 1 when a page misses its target.
 """
 
 from __future__ import annotations
@@ -138,8 +140,9 @@ pid {workdir}/nginx.pid;
 error_log {workdir}/nginx.error.log warn;
 events {{ worker_connections 64; }}
 http {{
-    # What the photo upload weighs as it reaches the server: the request's full length.
-    log_format lengths '$request_method $uri $content_length';
+    # What the photo upload weighs as it reaches the server (the request's full length), and
+    # how long the app took to answer (a page's seconds less this are the network's).
+    log_format lengths '$request_method $uri $content_length $upstream_response_time';
     access_log {workdir}/nginx.access.log lengths;
     client_body_temp_path {workdir}/body;
     proxy_temp_path {workdir}/proxy;
@@ -215,6 +218,13 @@ def weigh(browser, base: str, path: str, cookie: str) -> dict:
     }
 
 
+def server_seconds(workdir: Path, uri: str) -> float | None:
+    """The app's time for the last GET of `uri` that nginx passed on (its upstream time)."""
+    log = (workdir / "nginx.access.log").read_text()
+    times = re.findall(rf"^GET {re.escape(uri)} \S+ ([\d.]+)$", log, re.M)
+    return float(times[-1]) if times else None
+
+
 def upload_size(browser, base: str, cookie: str, workdir: Path) -> float | None:
     """KB sent when a 12-megapixel photo is chosen on /reports/new/ and the form submitted
     (the page's other fields are left as they are: a refused form still uploaded its photo)."""
@@ -238,7 +248,7 @@ def upload_size(browser, base: str, cookie: str, workdir: Path) -> float | None:
     context.close()
     # nginx logged each request's Content-Length: the body the browser sent.
     posts = re.findall(
-        r"^POST /reports/new/ (\d+)$", (workdir / "nginx.access.log").read_text(), re.M
+        r"^POST /reports/new/ (\d+) ", (workdir / "nginx.access.log").read_text(), re.M
     )
     return round(max(map(int, posts)) / 1024, 1) if posts else None
 
@@ -311,6 +321,7 @@ def measure(url: str, workdir: Path) -> int:
                 )
                 missed |= not meets
                 line = {"page": name, "url": path.split("?")[0], **figures}
+                line["server_s"] = server_seconds(workdir, line["url"])
                 line.update(target_kb=target_kb, target_s=target_s, meets=meets)
                 print(json.dumps(line, ensure_ascii=False), flush=True)
             kb = upload_size(browser, base, session, workdir)

@@ -25,6 +25,8 @@ class CouriersConfig(AppConfig):
         # Wherever the admin names a user (走访工作人员, 登记人, the audit log) a town office
         # reads the person's name (姓名, kept in first_name), not a login like "nanqiao".
         User.__str__ = _display_name
+        # Registers the check that a provider has a template code for every template.
+        from couriers.messaging.providers import checks  # noqa: F401
 
 
 def _display_name(user) -> str:

@@ -59,6 +59,40 @@ COMMUNITIES = {
     "金海街道": ["金海居委会", "汇丰居委会", "金水苑居委会"],
 }
 
+# Real roads of each town (the demo's addresses are invented numbers on them), so that an
+# address reads like one a courier delivers to: 「南桥镇解放东路388号」, never 「南桥镇244号」.
+TOWN_ROADS = {
+    "南桥镇": [
+        "解放东路",
+        "解放中路",
+        "南桥路",
+        "环城东路",
+        "环城西路",
+        "江海路",
+        "育秀路",
+        "百齐路",
+    ],
+    "奉城镇": ["南奉公路", "川南奉公路", "新奉公路", "奉城大街", "洪庙路"],
+    "庄行镇": ["南亭公路", "大叶公路", "庄良路", "东街"],
+    "金汇镇": ["大叶公路", "金汇港路", "齐贤路", "金斗路"],
+    "四团镇": ["川南奉公路", "平海公路", "团青公路", "四团大街"],
+    "青村镇": ["平庄公路", "青村大道", "南奉公路", "钱桥路"],
+    "柘林镇": ["沪杭公路", "柘林路", "胡桥路", "浦卫公路"],
+    "海湾镇": ["海思路", "海湾路", "五四公路", "随塘河路"],
+    "西渡街道": ["西闸公路", "浦星公路", "沪闵路", "浦江路"],
+    "奉浦街道": ["奉浦大道", "环城东路", "肖南路", "韩谊路", "八字桥路"],
+    "金海街道": ["金海公路", "望园路", "金海路", "汇丰北路", "国顺路"],
+}
+
+
+def street_address(town_name: str, number: int) -> str:
+    """A plausible address in `town_name`: a road of that town and a house number.
+
+    The road is picked from `number` so callers keep drawing exactly what they drew before."""
+    roads = TOWN_ROADS[town_name]
+    return f"{town_name}{roads[number % len(roads)]}{number}号"
+
+
 # (brand, number of enterprises): 22 enterprises in all.
 ENTERPRISES_PER_BRAND = [
     ("顺丰", 3),
@@ -241,7 +275,7 @@ def _load_enterprises(rng, towns, brands) -> list[Enterprise]:
                         "credit_code": code,
                         "contact_person": person,
                         "contact_phone": phone,
-                        "address": f"上海市奉贤区{town.name}{rng.randint(1, 999)}号",
+                        "address": "上海市奉贤区" + street_address(town.name, rng.randint(1, 999)),
                     },
                 )[0]
             )

@@ -6,6 +6,7 @@ A courier proves their phone with a one-time code and is then signed in on that 
 
 from __future__ import annotations
 
+import inspect
 from functools import wraps
 from urllib.parse import urlsplit
 
@@ -94,3 +95,38 @@ def why_sign_in(next_path: str) -> str:
     except Resolver404:
         return GENERAL_REASON
     return getattr(match.func, "signin_reason", "") or GENERAL_REASON
+
+
+def allowed_methods(view) -> set[str] | None:
+    """The methods a view's require_http_methods (require_POST, …) lets through, or None when
+    it has no such decorator. Django keeps the list only in the decorator's closure; tests
+    (test_signin_context) pin that it is still found there."""
+    while view is not None:
+        try:
+            methods = inspect.getclosurevars(view).nonlocals.get("request_method_list")
+        except TypeError:  # not a plain function (a class instance, a builtin)
+            methods = None
+        if methods is not None:
+            return set(methods)
+        view = getattr(view, "__wrapped__", None)
+    return None
+
+
+def page_after_sign_in(next_path: str) -> str:
+    """Where to go once signed in: `next_path`, unless its view takes only POST (a 报名 or 认领
+    button pressed while signed out sends the button's URL): then the nearest page above it
+    that can be opened (/activities/5/signup/ → /activities/5/). "" when there is none: the
+    caller goes to 「我的」."""
+    path = urlsplit(next_path).path
+    candidate = path
+    while candidate.strip("/"):
+        try:
+            view = resolve(candidate).func
+        except Resolver404:
+            view = None
+        if view is not None:
+            methods = allowed_methods(view)
+            if methods is None or "GET" in methods:
+                return next_path if candidate == path else candidate
+        candidate = candidate.rstrip("/").rsplit("/", 1)[0] + "/"
+    return ""

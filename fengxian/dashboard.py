@@ -30,6 +30,7 @@ from collections.abc import Callable
 from urllib.parse import quote
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -54,6 +55,16 @@ SECTIONS: list[Callable[[Scope], Section]] = [
     rewards_dashboard.section,
     messaging_dashboard.section,
 ]
+
+
+# Who reads the dashboard: staff who may view the registry (district and town staff). A rewards
+# partner's counter account may not, and would see only empty figures; the admin index hides
+# its link from them (templates/admin/index_with_dashboard.html tests the same permission).
+DASHBOARD_PERMISSION = "couriers.view_courier"
+
+
+def can_see(user) -> bool:
+    return user.has_perm(DASHBOARD_PERMISSION)
 
 
 def build(user) -> tuple[Scope, list[Section]]:
@@ -83,6 +94,8 @@ def chart_for(table: Table) -> str:
 
 
 def dashboard_view(request: HttpRequest) -> TemplateResponse:
+    if not can_see(request.user):
+        raise PermissionDenied
     scope, sections = build(request.user)
     for section in sections:
         for table in section.tables:
@@ -99,6 +112,8 @@ def dashboard_view(request: HttpRequest) -> TemplateResponse:
 
 def export_view(request: HttpRequest) -> HttpResponse:
     """Every table of the dashboard, one sheet per section, as the user sees them."""
+    if not can_see(request.user):
+        raise PermissionDenied
     scope, sections = build(request.user)
     book = Workbook()
     book.remove(book.active)

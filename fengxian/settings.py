@@ -7,6 +7,7 @@ SECRET_KEY and ALLOWED_HOSTS instead of falling back silently.
 """
 
 import ipaddress
+import os
 import re
 from pathlib import Path
 
@@ -344,17 +345,60 @@ TASKS = {
     }
 }
 
-# --- Text messages (one-time codes) ---------------------------------------------------------
+# --- Text messages -------------------------------------------------------------------------
+# SMS_BACKEND: couriers.messaging.backends.ConsoleBackend (development), .HttpBackend (a
+# gateway), couriers.messaging.providers.aliyun.AliyunBackend or
+# couriers.messaging.providers.tencent.TencentBackend (the providers' SDKs; README 「短信通道」).
 SMS_BACKEND = env.str("SMS_BACKEND", default="couriers.messaging.backends.ConsoleBackend")
 SMS_HTTP_URL = env.str("SMS_HTTP_URL", default="")
 SMS_HTTP_TOKEN = env.str("SMS_HTTP_TOKEN", default="")
 SMS_SIGN_NAME = env.str("SMS_SIGN_NAME", default="奉贤快递小哥")
-if not DEBUG and SMS_BACKEND.endswith("ConsoleBackend") and not env.bool("SMS_CONSOLE_OK", False):
-    raise ImproperlyConfigured(
-        "DEBUG=False 时请配置真实的短信通道"
-        "（SMS_BACKEND=couriers.messaging.backends.HttpBackend 及 "
-        "SMS_HTTP_URL、SMS_HTTP_TOKEN）；确需在控制台输出验证码请设 SMS_CONSOLE_OK=True。"
-    )
+# The portal's template → the provider's approved template code, as JSON:
+# {"login_code": "SMS_123456789", ...} for Aliyun, {"login_code": "1234567", ...} for Tencent.
+SMS_TEMPLATE_CODES = env.json("SMS_TEMPLATE_CODES", default={})
+SMS_PROVIDER_TIMEOUT = env.float("SMS_PROVIDER_TIMEOUT", default=5.0)  # seconds a call
+ALIBABA_CLOUD_ACCESS_KEY_ID = env.str("ALIBABA_CLOUD_ACCESS_KEY_ID", default="")
+ALIBABA_CLOUD_ACCESS_KEY_SECRET = env.str("ALIBABA_CLOUD_ACCESS_KEY_SECRET", default="")
+SMS_ALIYUN_ENDPOINT = env.str("SMS_ALIYUN_ENDPOINT", default="dysmsapi.aliyuncs.com")
+SMS_ALIYUN_PROTOCOL = env.str("SMS_ALIYUN_PROTOCOL", default="https")
+TENCENTCLOUD_SECRET_ID = env.str("TENCENTCLOUD_SECRET_ID", default="")
+TENCENTCLOUD_SECRET_KEY = env.str("TENCENTCLOUD_SECRET_KEY", default="")
+SMS_SDK_APP_ID = env.str("SMS_SDK_APP_ID", default="")
+SMS_TENCENT_REGION = env.str("SMS_TENCENT_REGION", default="ap-guangzhou")
+SMS_TENCENT_ENDPOINT = env.str("SMS_TENCENT_ENDPOINT", default="sms.tencentcloudapi.com")
+SMS_TENCENT_PROTOCOL = env.str("SMS_TENCENT_PROTOCOL", default="https")
+# Characters a Tencent template variable may hold: what the SMS console shows for the account
+# (6 for accounts opened since 2024-01-25; 0 = no limit but the message's 500 in all).
+SMS_TENCENT_PARAM_MAX = env.int("SMS_TENCENT_PARAM_MAX", default=6)
+# The providers' delivery receipts and replies (退订) are posted to
+# /sms/callback/<provider>/<kind>/<SMS_CALLBACK_TOKEN>/; without a token they are refused.
+SMS_CALLBACK_TOKEN = env.str("SMS_CALLBACK_TOKEN", default="")
+SMS_CALLBACK_POSTS = env.int("SMS_CALLBACK_POSTS", default=600)  # per provider address, 10 min
+_SMS_NEEDS = {
+    "AliyunBackend": ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
+    "TencentBackend": ("TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY", "SMS_SDK_APP_ID"),
+    "HttpBackend": ("SMS_HTTP_URL",),
+}
+if not DEBUG:
+    _sms_kind = SMS_BACKEND.rsplit(".", 1)[-1]
+    if _sms_kind == "ConsoleBackend" and not env.bool("SMS_CONSOLE_OK", False):
+        raise ImproperlyConfigured(
+            "DEBUG=False 时请配置真实的短信通道：阿里云（SMS_BACKEND="
+            "couriers.messaging.providers.aliyun.AliyunBackend 及 ALIBABA_CLOUD_ACCESS_KEY_ID、"
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET、SMS_SIGN_NAME）、腾讯云（"
+            "couriers.messaging.providers.tencent.TencentBackend 及 TENCENTCLOUD_SECRET_ID、"
+            "TENCENTCLOUD_SECRET_KEY、SMS_SDK_APP_ID、SMS_SIGN_NAME）或短信网关（"
+            "couriers.messaging.backends.HttpBackend 及 SMS_HTTP_URL、SMS_HTTP_TOKEN）；"
+            "确需在控制台输出验证码请设 SMS_CONSOLE_OK=True。"
+        )
+    _sms_missing = [name for name in _SMS_NEEDS.get(_sms_kind, ()) if not globals()[name]]
+    if _sms_kind in ("AliyunBackend", "TencentBackend") and "SMS_SIGN_NAME" not in os.environ:
+        _sms_missing.append("SMS_SIGN_NAME")  # must be the signature approved there, exactly
+    if _sms_missing:
+        raise ImproperlyConfigured(
+            f"短信通道 {_sms_kind} 缺少配置：{'、'.join(_sms_missing)}。"
+            f" Set {', '.join(_sms_missing)} for SMS_BACKEND={SMS_BACKEND}."
+        )
 
 # --- The outbox (couriers/messaging/sending.py) -------------------------------------------
 # Non-urgent messages due in these hours (local time, Asia/Shanghai; "" for none) wait for

@@ -31,6 +31,8 @@ urlpatterns = [
     path("me/messages/save/", my_messages.me_messages_save, name="me_messages_save"),
     path("me/signin/", checkin_views.me_signin, name="me_signin"),
     path("me/signout/", checkin_views.me_signout, name="me_signout"),
+    # The SMS providers' receipts and replies (退订), behind SMS_CALLBACK_TOKEN.
+    path("sms/callback/", include("couriers.messaging.callbacks")),
     path(
         f"{settings.ADMIN_URL}dashboard/",
         admin.site.admin_view(dashboard.dashboard_view),

@@ -9,6 +9,7 @@ import random
 
 from django.utils import timezone
 
+from couriers.demo import street_address
 from couriers.models import Community, Town
 from stations.checkin import demo as checkin_demo
 from stations.models import OpeningHours, Service, Station, StationVisit, StatusReport
@@ -45,22 +46,9 @@ HOST_FOR_PLACE = {
     "户外职工爱心接力站": Station.HostType.RELAY,
     "青年中心": Station.HostType.YOUTH,
     "妇女之家": Station.HostType.WOMEN,
-    "邻里中心": Station.HostType.OTHER,
+    # A community 邻里中心 is run as one of the district's 党群服务站点, not a host of its own.
+    "邻里中心": Station.HostType.PARTY_SERVICE,
 }
-ROADS = [
-    "南桥路",
-    "解放路",
-    "望园路",
-    "育秀路",
-    "环城东路",
-    "百齐路",
-    "金海公路",
-    "川南奉公路",
-    "沪杭公路",
-    "平庄公路",
-    "海思路",
-    "正博路",
-]
 
 
 def _hours(rng: random.Random) -> tuple[bool, list[tuple[int, str, str]]]:
@@ -132,7 +120,7 @@ def load() -> dict[str, int]:
             defaults={
                 "host_type": HOST_FOR_PLACE[place],
                 "community": community,
-                "address": f"{town.name}{rng.choice(ROADS)}{rng.randint(1, 999)}号",
+                "address": street_address(town.name, rng.randint(1, 999)),
                 "latitude": round(lat, 6),
                 "longitude": round(lng, 6),
                 "phone": f"021-57{rng.randint(100000, 999999)}",

@@ -22,7 +22,7 @@ from fengxian.links import public_url
 from fengxian.public_cache import public_page, same_origin_post
 from stations import devices, geo, hours
 from stations.finder import active_filters, back_link, finder_query, markers, page_of
-from stations.models import Service, Station, StatusReport
+from stations.models import OpeningHours, Service, Station, StatusReport
 from stations.posters import render_poster
 from stations.reports import AlreadyReported, TooManyReports, submit_report
 from stations.visits import record_visit
@@ -90,17 +90,36 @@ def search_stations(
 ) -> list[Entry]:
     """Active stations matching the filters, nearest first when a position is given.
 
-    One query for the stations and one each for their services and hours, however many
-    stations there are; opening status and distance are computed in memory.
+    One query each for the stations, their hours, their services and the service list,
+    however many stations there are; opening status and distance are computed in memory.
+    Hours and services are read as plain rows, not prefetched: with 1,000 stations a prefetch
+    built some 24,000 model instances and took the finder's answer past a second.
     """
-    stations = Station.objects.active().for_finder()
+    found = Station.objects.active()
     if town is not None:
-        stations = stations.filter(town=town)
+        found = found.filter(town=town)
+    stations = list(found.select_related("town", "community"))
+    ranges: dict[int, list] = {s.pk: [] for s in stations}
+    for station_id, *span in (
+        OpeningHours.objects.filter(station__in=found)
+        .order_by("weekday", "opens")
+        .values_list("station_id", "weekday", "opens", "closes")
+    ):
+        ranges[station_id].append(tuple(span))
+    every_service = {service.pk: service for service in Service.objects.all()}
+    offered: dict[int, list[Service]] = {s.pk: [] for s in stations}
+    for station_id, service_id in (
+        Station.services.through.objects.filter(station__in=found)
+        .order_by("service__sort_order", "service__name")
+        .values_list("station_id", "service_id")
+    ):
+        offered[station_id].append(every_service[service_id])
     wanted = {service.pk for service in services}
     now = timezone.localtime()
     entries = []
     for station in stations:
-        if wanted and not wanted <= {s.pk for s in station.services.all()}:
+        station.finder_hours, station.finder_services = ranges[station.pk], offered[station.pk]
+        if wanted and not wanted <= {s.pk for s in station.finder_services}:
             continue
         status = station.status(now)
         if open_only and not status.is_open:

@@ -120,3 +120,6 @@ def _fast_password_hashing(settings):
 
 # Browser fixtures (Playwright + Debian chromium) for tests marked `browser`.
 from tests.browser import browser, live_db, phone_page  # noqa: E402, F401
+
+# Check-in fixtures (campaign, point, other_point) several modules share.
+from tests.checkin_fixtures import campaign, other_point, point  # noqa: E402, F401

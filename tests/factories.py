@@ -5,7 +5,9 @@ from __future__ import annotations
 import itertools
 
 from django.contrib.auth.models import Group, User
+from django.test import Client
 
+from couriers import identity
 from couriers.models import (
     Brand,
     Community,
@@ -20,6 +22,20 @@ from couriers.roles import DISTRICT_ADMIN, TOWN_ADMIN
 from couriers.validators import id_check_char
 
 _seq = itertools.count(1)
+
+
+def sign_in(client: Client, courier: Courier) -> Client:
+    """Sign a courier in on this test browser: the session key couriers.identity reads, as
+    signing in with a code leaves it."""
+    session = client.session
+    session[identity.SESSION_KEY] = courier.pk
+    session.save()
+    return client
+
+
+def courier_client(courier: Courier) -> Client:
+    """A fresh test browser with `courier` signed in."""
+    return sign_in(Client(), courier)
 
 
 def town(name: str) -> Town:

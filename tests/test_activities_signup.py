@@ -16,18 +16,11 @@ from activities.programmes import signups
 from couriers.models import Courier
 from tests import factories
 from tests.concurrency import at_once, needs_postgresql
+from tests.factories import courier_client
 
 pytestmark = pytest.mark.django_db
 
 NOW = timezone.now
-
-
-def courier_client(courier: Courier) -> Client:
-    client = Client()
-    session = client.session
-    session["courier_id"] = courier.pk
-    session.save()
-    return client
 
 
 def messages_of(response) -> list[str]:

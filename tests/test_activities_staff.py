@@ -198,7 +198,13 @@ def test_copying_to_a_chosen_date_keeps_the_hours(nanqiao_client, data):
 def test_staff_cancelling_a_sign_up_promotes_the_next_waiting(nanqiao_client, data):
     first = SignUp.objects.get(courier=data["nanqiao"]["first"])
     nanqiao_client.post(
-        f"{ADMIN}/signup/", {"action": "cancel_signups", "_selected_action": [first.pk]}
+        f"{ADMIN}/signup/",
+        {
+            "action": "cancel_signups",
+            "_selected_action": [first.pk],
+            "reason": "本人电话取消",
+            "confirm": "1",
+        },
     )
     first.refresh_from_db()
     second = SignUp.objects.get(courier=data["nanqiao"]["second"])

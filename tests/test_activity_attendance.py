@@ -15,18 +15,11 @@ from activities.models import Activity, Attendance, PointsEntry, SignUp
 from activities.programmes import attendance, signups
 from couriers.models import Courier
 from tests import factories
+from tests.factories import courier_client
 
 pytestmark = pytest.mark.django_db
 
 ADMIN = "/admin/activities"
-
-
-def courier_client(courier: Courier) -> Client:
-    client = Client()
-    session = client.session
-    session["courier_id"] = courier.pk
-    session.save()
-    return client
 
 
 def messages_of(response) -> list[str]:

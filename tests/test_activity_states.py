@@ -9,10 +9,12 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from activities.models import Activity
-from activities.programmes import signups
+from activities.models import Activity, Attendance, PointsEntry
+from activities.programmes import attendance, signups
 from tests import factories
-from tests.test_posts import courier_client, page
+from tests.factories import courier_client
+from tests.test_activities_signup import _unfold
+from tests.test_posts import page
 
 pytestmark = pytest.mark.django_db
 
@@ -90,3 +92,39 @@ def test_copying_a_cancelled_activity_makes_a_live_one(nanqiao_town):
     cancelled = factories.activity(nanqiao_town, is_cancelled=True, cancel_note="下雨")
     copy = copy_activity(cancelled, None)
     assert not copy.is_cancelled and copy.cancel_note == ""
+
+
+def test_a_cancelled_activity_calendar_file_cancels_the_event_already_added(
+    anonymous, nanqiao_town
+):
+    activity = factories.activity(nanqiao_town, "台风天的课堂")
+    added = _unfold(anonymous.get(f"/activities/{activity.pk}.ics").content.decode())
+    assert added["METHOD"] == "PUBLISH" and added["STATUS"] == "CONFIRMED"
+    Activity.objects.filter(pk=activity.pk).update(
+        is_cancelled=True, cancel_note="因台风预警取消，另行通知"
+    )
+    response = anonymous.get(f"/activities/{activity.pk}.ics")
+    assert response.status_code == 200
+    fields = _unfold(response.content.decode())
+    assert fields["METHOD"] == "CANCEL" and fields["STATUS"] == "CANCELLED"
+    assert fields["UID"] == added["UID"]  # the calendar finds the event it holds
+    assert int(fields["SEQUENCE"]) > int(added["SEQUENCE"])
+    assert "ORGANIZER;CN=奉贤快递小哥党建服务平台" in fields
+    assert fields["SUMMARY"] == "【已取消】台风天的课堂"
+    assert fields["DESCRIPTION"].startswith("活动已取消。因台风预警取消，另行通知")
+
+
+def test_a_cancelled_activity_refuses_attendance_by_its_code(nanqiao_town, settings):
+    settings.ACTIVITY_ATTENDANCE_EARLY_MINUTES = 30
+    settings.ACTIVITY_ATTENDANCE_LATE_MINUTES = 45
+    activity = factories.activity(nanqiao_town, starts_at=_ago(minutes=10))
+    courier = factories.courier(nanqiao_town)
+    Activity.objects.filter(pk=activity.pk).update(is_cancelled=True)
+    client = courier_client(courier)
+    url = f"/activities/attend/{attendance.token(activity)}/"
+    html = page(client, url)
+    assert "活动已取消，无法签到" in html and 'id="attend"' not in html
+    response = client.post(url, follow=True)
+    assert "活动已取消，无法签到。" in [str(m) for m in response.context["messages"]]
+    assert not Attendance.objects.filter(activity=activity).exists()
+    assert not PointsEntry.objects.filter(courier=courier).exists()

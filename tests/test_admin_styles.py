@@ -13,6 +13,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
+from import_export.admin import ExportMixin
 
 from activities.models import PhotoReport
 from tests import factories
@@ -102,3 +103,24 @@ def test_the_admin_index_dashboard_and_login_carry_no_inline_style(
         assert_no_inline_style(district_client.get(url), url)
     url = reverse("admin:login")
     assert_no_inline_style(anonymous.get(url), url)
+
+
+INLINE_HANDLER = re.compile(r"<[^>]*\son[a-z]+\s*=", re.IGNORECASE)
+
+
+def test_the_export_pages_carry_no_inline_style_or_handler(district_client, some_of_everything):
+    """django-import-export's own export template has style= and onchange=; ours has neither,
+    and the select-all toggle is wired from a file instead."""
+    exports = [
+        reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_export")
+        for model, model_admin in admin.site._registry.items()
+        if isinstance(model_admin, ExportMixin)
+    ]
+    assert len(exports) >= 3  # couriers, visits, needs
+    for url in exports:
+        response = district_client.get(url)
+        assert_no_inline_style(response, url)
+        html = response.content.decode()
+        found = INLINE_HANDLER.search(html)
+        assert found is None, f"{url}: {html[found.start() : found.start() + 200]}"
+        assert 'id="select-all-toggle"' in html and "js/admin_export_toggle.js" in html

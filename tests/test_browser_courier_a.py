@@ -49,6 +49,27 @@ def camera_jpeg(path, size=(4000, 3000)) -> int:
     return path.stat().st_size
 
 
+def test_a_photo_full_of_fine_detail_still_goes_up_under_500_kb(live_db, phone_page, tmp_path):
+    """Pure noise (bench/page_weight.py's photo) is still ~870 KB at 1600 px and JPEG 0.8: the
+    page steps the quality, then the size, down until the photo fits."""
+    import re
+
+    from PIL import Image
+
+    from tests import factories
+
+    courier = factories.courier(factories.town("南桥镇"), name="王小明")
+    original = tmp_path / "IMG_20261201_101501.jpg"
+    Image.effect_noise((4000, 3000), 64).convert("RGB").save(original, quality=92)
+    sign_in_courier(phone_page, live_db.url, courier)
+    phone_page.goto(live_db.url + "/reports/new/")
+    phone_page.set_input_files("input[name=photo]", str(original))
+    note = phone_page.locator("#photo-note")
+    expect(note).to_contain_text("KB", timeout=30_000)
+    size = int(re.search(r"（(\d+) KB）", note.inner_text()).group(1))
+    assert size <= 450, note.inner_text()
+
+
 def test_a_12_megapixel_photo_is_shrunk_before_upload_with_progress(live_db, phone_page, tmp_path):
     from activities.models import PhotoReport
     from tests import factories

@@ -26,30 +26,6 @@ pytestmark = pytest.mark.django_db
 PHONE = "13912345678"
 
 
-@pytest.fixture
-def campaign(db) -> Campaign:
-    return Campaign.objects.create(
-        name="2025年小哥报到季",
-        starts_on=datetime.date(2025, 3, 1),
-        ends_on=datetime.date(2025, 12, 31),
-        is_current=True,
-    )
-
-
-@pytest.fixture
-def point(nanqiao_town) -> CheckinPoint:
-    return CheckinPoint.objects.create(
-        name="南桥镇党群服务中心", town=nanqiao_town, address="解放东路 1 号"
-    )
-
-
-@pytest.fixture
-def other_point(xidu_town) -> CheckinPoint:
-    return CheckinPoint.objects.create(
-        name="西渡街道党群服务站", town=xidu_town, address="西渡路 2 号"
-    )
-
-
 def url(point: CheckinPoint, step: str = "") -> str:
     return f"/checkin/{point_token(point)}/" + (f"{step}/" if step else "")
 
@@ -556,12 +532,13 @@ def test_a_signed_in_couriers_check_in_writes_only_the_check_in(point, campaign,
     with CaptureQueriesContext(connection) as queries:
         response = browser.post(url(point), form())
     assert response.status_code == 302 and response["Location"] == url(point, "done")
-    assert len(sms_outbox) == sent
+    assert len(sms_outbox) == sent  # the welcome goes out from the worker, after the request
     writes = [q["sql"] for q in queries if q["sql"].startswith(("INSERT", "UPDATE", "DELETE"))]
     assert [w.split()[2].strip('"') for w in writes] == [
         "couriers_ratecounter",  # per browser
         "couriers_ratecounter",  # per address
         "stations_checkin",
+        "couriers_message",  # the welcome text message, queued with the check-in (issue 17)
     ]
     assert CheckIn.objects.get().courier.phone == PHONE
 

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (the check-in fixtures are imported from test_checkin and used by name)
 """The courier's own page (/me/), editing it, and signing in and out with phone and code."""
 
 from __future__ import annotations
@@ -10,17 +9,13 @@ from django.test import Client
 
 from couriers.models import Courier, PhoneCode
 from tests import factories
-from tests.test_checkin import (  # noqa: F401  (fixtures: campaign, point, other_point)
+from tests.test_checkin import (
     PHONE,
     age_codes,
-    campaign,
     check_in,
     errors,
     form,
-    other_point,
-    point,
     sent_code,
-    sign_in,
     url,
 )
 

@@ -310,10 +310,13 @@ def test_town_staff_see_only_their_towns_figures(nanqiao_client, data, nanqiao_t
 
 
 def test_a_staff_account_without_a_town_sees_no_figures(data, client):
-    from django.contrib.auth.models import User
+    from django.contrib.auth.models import Permission, User
 
     user = User.objects.create_user("noprofile", password="x", is_staff=True)
     client.force_login(user)
+    assert client.get(DASHBOARD).status_code == 403  # not even the registry's to view
+    # Allowed to view couriers but in no town (a misconfigured account): still nothing.
+    user.user_permissions.add(Permission.objects.get(codename="view_courier"))
     section = _sections(client)["couriers"]
     assert _figure(section, "登记快递小哥") == 0
     assert _table(section, "towns") == {}

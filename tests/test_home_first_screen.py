@@ -14,15 +14,9 @@ from activities.models import Claim, VolunteerPost
 from activities.programmes import signups
 from stations.models import SixI
 from tests import factories
+from tests.factories import sign_in
 
 pytestmark = pytest.mark.django_db
-
-
-def sign_in(client: Client, courier) -> Client:
-    session = client.session
-    session["courier_id"] = courier.pk
-    session.save()
-    return client
 
 
 def test_the_three_actions_come_before_the_figures_and_the_finder_is_first(anonymous):

@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from activities import points
 from activities.models import PointsEntry
 from couriers.models import Courier
 from tests import factories
+from tests.factories import sign_in
 
 pytestmark = pytest.mark.django_db
 
 SERVICE = PointsEntry.Source.SERVICE
-
-
-def sign_in(client: Client, courier: Courier) -> Client:
-    session = client.session
-    session["courier_id"] = courier.pk
-    session.save()
-    return client
 
 
 @pytest.fixture
@@ -82,3 +78,34 @@ def test_a_courier_without_points_or_hidden_is_told_why_he_has_no_place(couriers
 
 def test_an_anonymous_visitor_gets_no_own_place_line(anonymous, couriers):
     assert "我：" not in anonymous.get("/leaderboard/").content.decode()
+
+
+def _month_options(html: str) -> list[tuple[str, str, bool]]:
+    select = re.search(r'<select name="month"[^>]*>(.*?)</select>', html, re.S).group(1)
+    return [
+        (value, label, bool(selected))
+        for value, selected, label in re.findall(
+            r'<option value="([^"]+)"( selected)?>([^<]+)</option>', select
+        )
+    ]
+
+
+def test_the_month_is_chosen_from_chinese_labels_not_a_browser_month_control(anonymous):
+    """Chromium labels <input type="month"> in English; a select of 「2026年11月」 does not."""
+    today = timezone.localdate()
+    html = anonymous.get("/leaderboard/").content.decode()
+    assert 'type="month"' not in html
+    options = _month_options(html)
+    assert len(options) == 12
+    assert options[0] == (f"{today:%Y-%m}", f"{today.year}年{today.month}月", True)
+    assert all(re.fullmatch(r"\d{4}年\d{1,2}月", label) for _, label, _ in options)
+
+
+def test_the_chosen_month_stays_selected_on_reload(anonymous):
+    last = (timezone.localdate().replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    html = anonymous.get(f"/leaderboard/?month={last:%Y-%m}").content.decode()
+    assert [value for value, _, chosen in _month_options(html) if chosen] == [f"{last:%Y-%m}"]
+    assert f"{last.year}年{last.month}月积分榜" in html
+    # A month from an old shared link is offered too, so the select shows what the board shows.
+    html = anonymous.get("/leaderboard/?month=2021-03").content.decode()
+    assert ("2021-03", "2021年3月", True) in _month_options(html)

@@ -26,8 +26,7 @@ from activities.models import (
     Story,
     VolunteerPost,
 )
-from couriers import identity
-from couriers.models import Courier, Enterprise, PipelineStage
+from couriers.models import Enterprise, PipelineStage
 from couriers.models.casework import Need, PartyStage, Visit
 from stations.checkin.flow import point_token
 from stations.models import (
@@ -40,6 +39,7 @@ from stations.models import (
     StatusReport,
 )
 from tests import factories
+from tests.factories import courier_client
 from tests.sheets import xlsx
 from tests.test_survey_admin import upload
 
@@ -196,14 +196,6 @@ def world(nanqiao_town, xidu_town, district):
     }
 
 
-def signed_in(courier: Courier) -> Client:
-    client = Client()
-    session = client.session
-    session[identity.SESSION_KEY] = courier.pk
-    session.save()
-    return client
-
-
 # --- public pages ---------------------------------------------------------------------------
 
 
@@ -242,7 +234,7 @@ def test_the_pages_do_show_the_people_masked(world, anonymous):
 
 
 def test_a_couriers_own_pages_show_their_phone_masked(world):
-    client = signed_in(world["ours"])
+    client = courier_client(world["ours"])
     for path in (
         "/me/",
         "/me/edit/",
@@ -259,7 +251,7 @@ def test_a_couriers_own_pages_show_their_phone_masked(world):
 def test_a_signed_in_couriers_check_in_page_shows_their_phone_masked(world, nanqiao_town):
     # Someone registered last season and not yet checked in this season.
     courier = factories.courier(nanqiao_town, name="赵小刚", phone="13655556666")
-    response = signed_in(courier).get(f"/checkin/{point_token(world['point'])}/")
+    response = courier_client(courier).get(f"/checkin/{point_token(world['point'])}/")
     assert response.status_code == 200
     assert "赵小刚" in response.content.decode()  # the form is pre-filled
     assert_no_leak(response.content.decode(), "check-in page, signed in")

@@ -18,7 +18,7 @@ from couriers.models import Courier
 from couriers.privacy.personal_data import ERASED_NAME
 from stations.models import Campaign, CheckIn, CheckinPoint, SixI
 from tests import factories
-from tests.test_posts import courier_client
+from tests.factories import courier_client
 
 pytestmark = pytest.mark.django_db
 

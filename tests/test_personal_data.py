@@ -22,7 +22,7 @@ from activities.models import PhotoReport
 from couriers.models import Courier, ImportJob, PhoneCode, Visit
 from stations.models import CheckIn
 from tests import factories
-from tests.test_checkin import campaign, check_in, point  # noqa: F401 (fixtures)
+from tests.test_checkin import check_in
 from tests.test_photo_reports import make_report
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +32,7 @@ ID_NUMBER = factories.id_number(seq=321)
 
 
 @pytest.fixture
-def person(campaign, point, nanqiao_town, sms_outbox, district_client):  # noqa: F811
+def person(campaign, point, nanqiao_town, sms_outbox, district_client):
     client = Client()
     check_in(client, point, sms_outbox, phone=PHONE)
     courier = Courier.objects.get(phone=PHONE)
@@ -149,7 +149,7 @@ def test_erasing_leaves_no_copy_of_the_deleted_records_in_the_audit_log(person, 
 NEWCOMER = "13955556666"
 
 
-def _start_check_in(point, phone: str = NEWCOMER, **fields) -> Client:  # noqa: F811
+def _start_check_in(point, phone: str = NEWCOMER, **fields) -> Client:
     """The check-in form sent, the code never typed: what the browser's session holds."""
     from tests.test_checkin import form, url
 
@@ -165,8 +165,8 @@ def _session_texts() -> str:
 
 
 def test_an_unverified_check_in_in_a_session_is_exported_and_erased(
-    campaign,  # noqa: F811
-    point,  # noqa: F811
+    campaign,
+    point,
     sms_outbox,
 ):
     client = _start_check_in(point)
@@ -187,8 +187,8 @@ def test_an_unverified_check_in_in_a_session_is_exported_and_erased(
 
 
 def test_a_session_of_someone_else_keeps_what_is_not_about_the_person(
-    campaign,  # noqa: F811
-    point,  # noqa: F811
+    campaign,
+    point,
     sms_outbox,
     nanqiao_town,
 ):
@@ -259,8 +259,8 @@ def test_erasing_removes_the_persons_rows_from_import_reports(reports):
 
 
 def test_unverified_check_in_data_expires_within_an_hour(
-    campaign,  # noqa: F811
-    point,  # noqa: F811
+    campaign,
+    point,
     sms_outbox,
 ):
     from django.utils import timezone
@@ -282,8 +282,8 @@ def test_unverified_check_in_data_expires_within_an_hour(
 
 
 def test_a_completed_check_in_keeps_the_usual_session_length(
-    campaign,  # noqa: F811
-    point,  # noqa: F811
+    campaign,
+    point,
     sms_outbox,
     settings,
 ):

@@ -22,6 +22,7 @@ from activities import reports
 from activities.models import PhotoReport, PhotoReportEvent, PointsEntry
 from couriers.models import Courier
 from tests import factories
+from tests.factories import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -60,13 +61,6 @@ def jpeg_with_gps(size=(64, 48), orientation: int | None = None) -> bytes:
 
 def upload(data: bytes, name: str = "IMG_20250301_101500.jpg", content_type: str = "image/jpeg"):
     return SimpleUploadedFile(name, data, content_type=content_type)
-
-
-def sign_in(client: Client, courier: Courier) -> Client:
-    session = client.session
-    session["courier_id"] = courier.pk
-    session.save()
-    return client
 
 
 def report_form(town, photo, **fields) -> dict:

@@ -18,6 +18,7 @@ from activities.models import PointsEntry
 from couriers.models import Courier
 from couriers.privacy.masking import mask_name
 from tests import factories
+from tests.factories import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -30,13 +31,6 @@ ACTIVITY = PointsEntry.Source.ACTIVITY
 def at(year: int, month: int, day: int, hour: int = 12, minute: int = 0) -> datetime.datetime:
     """A moment in Shanghai local time."""
     return datetime.datetime(year, month, day, hour, minute, tzinfo=SHANGHAI)
-
-
-def sign_in(client: Client, courier: Courier) -> Client:
-    session = client.session
-    session["courier_id"] = courier.pk
-    session.save()
-    return client
 
 
 def board(client: Client, **params) -> list[tuple[str, str, int]]:
@@ -421,3 +415,11 @@ def test_the_me_page_shows_only_the_couriers_own_points(courier, nanqiao_town):
     points.award(other, 9, "别人的积分", SERVICE)
     html = sign_in(Client(), courier).get("/me/").content.decode()
     assert "别人的积分" not in html and "我的积分：<strong>0</strong>" in html
+
+
+def test_the_locked_balance_is_the_ledger_total_and_none_for_a_missing_courier(courier):
+    points.award(courier, 12, "服务", PointsEntry.Source.SERVICE)
+    points.award(courier, -5, "扣除", PointsEntry.Source.MANUAL)
+    with transaction.atomic():
+        assert points.locked_balance(courier.pk) == 7 == points.balance(courier)
+        assert points.locked_balance(courier.pk + 1000) is None

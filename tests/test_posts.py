@@ -13,6 +13,7 @@ from couriers.models import Courier
 from stations.models import SixI
 from tests import factories
 from tests.concurrency import at_once, needs_postgresql
+from tests.factories import courier_client
 
 pytestmark = pytest.mark.django_db
 
@@ -21,18 +22,6 @@ def make_post(town, title: str = "南桥党群服务站值守", **fields) -> Vol
     fields.setdefault("category", SixI.GOVERN)
     fields.setdefault("capacity", 5)
     return VolunteerPost.objects.create(title=title, town=town, **fields)
-
-
-def sign_in(client: Client, courier: Courier) -> Client:
-    """Sign a courier in on this browser (the session key couriers.identity reads)."""
-    session = client.session
-    session["courier_id"] = courier.pk
-    session.save()
-    return client
-
-
-def courier_client(courier: Courier) -> Client:
-    return sign_in(Client(), courier)
 
 
 def page(client: Client, url: str, **params) -> str:

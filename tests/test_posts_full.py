@@ -11,7 +11,8 @@ from activities.models import Claim
 from stations.models import CheckinPoint
 from tests import factories
 from tests.concurrency import at_once, needs_postgresql
-from tests.test_posts import courier_client, make_post, messages_of, page
+from tests.factories import courier_client
+from tests.test_posts import make_post, messages_of, page
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,6 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import connection
 from django.db.models import Sum
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -20,8 +19,8 @@ from activities import points
 from activities.models import PointsEntry, Reward, Voucher
 from activities.rewards import tasks, vouchers
 from activities.rewards.redeeming import RedeemRefused, redeem, wallet
-from couriers import identity
 from tests import factories
+from tests.factories import courier_client
 
 pytestmark = pytest.mark.django_db
 REDEEM = PointsEntry.Source.REDEEM
@@ -37,14 +36,6 @@ def courier(nanqiao_town):
     someone = factories.courier(nanqiao_town, "王小明")
     factories.give_points(someone, 50)
     return someone
-
-
-def signed_in(courier) -> Client:
-    client = Client()
-    session = client.session
-    session[identity.SESSION_KEY] = courier.pk
-    session.save()
-    return client
 
 
 def _ledger_snapshot(courier) -> list[tuple]:
@@ -288,7 +279,7 @@ def test_the_catalogue_shows_what_the_courier_can_afford_first_and_filters(
     other = factories.partner(xidu_town, "西渡工会")
     factories.reward(other, "西渡理发", kind=Reward.Kind.SERVICE, price=10, address="西渡")
     factories.reward(other, "全区法律咨询", kind=Reward.Kind.SERVICE, price=40, town=None)
-    client = signed_in(courier)
+    client = courier_client(courier)
     page = client.get("/rewards/").content.decode()
     assert "我的可用积分：<strong>50</strong>" in page
     order = ["矿泉水", "西渡理发", "全区法律咨询", "体检套餐", "饮料"]
@@ -302,7 +293,7 @@ def test_the_catalogue_shows_what_the_courier_can_afford_first_and_filters(
 def test_the_catalogue_gives_distances_when_the_phone_gives_a_position(courier, shop, nanqiao_town):
     point = factories_checkin_point(nanqiao_town)
     factories.reward(shop, "报到点领取", checkin_point=point, address="")
-    page = signed_in(courier).get("/rewards/", {"lat": 30.92, "lng": 121.47}).content.decode()
+    page = courier_client(courier).get("/rewards/", {"lat": 30.92, "lng": 121.47}).content.decode()
     assert "距你" in page
 
 
@@ -315,7 +306,7 @@ def factories_checkin_point(in_town):
 
 
 def test_the_catalogue_runs_the_same_queries_for_20_and_200_rewards(courier, shop, xidu_town):
-    client = signed_in(courier)
+    client = courier_client(courier)
 
     def queries() -> int:
         with CaptureQueriesContext(connection) as captured:
@@ -340,13 +331,13 @@ def test_the_catalogue_runs_the_same_queries_for_20_and_200_rewards(courier, sho
 
 def test_a_reward_page_says_where_and_when_to_collect_it(courier, shop):
     reward = factories.reward(shop, "理发一次", collect_hours="每周三 14:00-17:00")
-    page = signed_in(courier).get(f"/rewards/{reward.pk}/").content.decode()
+    page = courier_client(courier).get(f"/rewards/{reward.pk}/").content.decode()
     assert "南桥镇解放东路1号" in page and "每周三 14:00-17:00" in page and "南桥镇爱心超市" in page
 
 
 def test_redeeming_from_the_page_leads_to_the_voucher_on_me(courier, shop):
     reward = factories.reward(shop, "大米 5 斤", price=20)
-    client = signed_in(courier)
+    client = courier_client(courier)
     response = client.post(f"/rewards/{reward.pk}/redeem/")
     assert response.status_code == 302 and response["Location"] == "/me/#my-vouchers"
     me = client.get("/me/").content.decode()
@@ -358,7 +349,7 @@ def test_redeeming_from_the_page_leads_to_the_voucher_on_me(courier, shop):
 
 def test_a_refused_redemption_says_why_in_chinese(courier, shop):
     reward = factories.reward(shop, price=500)
-    client = signed_in(courier)
+    client = courier_client(courier)
     response = client.post(f"/rewards/{reward.pk}/redeem/", follow=True)
     assert "积分不够" in response.content.decode()
     assert not Voucher.objects.exists()
@@ -375,11 +366,12 @@ def test_a_courier_cancels_their_own_voucher_but_not_another_couriers(courier, s
     voucher = redeem(courier, factories.reward(shop, price=20).pk)
     someone_else = factories.courier(nanqiao_town, "李四")
     assert (
-        signed_in(someone_else).post(f"/rewards/vouchers/{voucher.pk}/cancel/").status_code == 404
+        courier_client(someone_else).post(f"/rewards/vouchers/{voucher.pk}/cancel/").status_code
+        == 404
     )
     voucher.refresh_from_db()
     assert voucher.state == Voucher.State.ISSUED
-    client = signed_in(courier)
+    client = courier_client(courier)
     page = client.post(f"/rewards/vouchers/{voucher.pk}/cancel/", follow=True).content.decode()
     assert "20 积分已退回" in page
     voucher.refresh_from_db()
@@ -389,7 +381,7 @@ def test_a_courier_cancels_their_own_voucher_but_not_another_couriers(courier, s
 def test_me_shows_no_qr_for_a_voucher_that_is_no_longer_usable(courier, shop):
     voucher = redeem(courier, factories.reward(shop).pk)
     vouchers.cancel(voucher, "本人取消")
-    me = signed_in(courier).get("/me/").content.decode()
+    me = courier_client(courier).get("/me/").content.decode()
     assert "已取消" in me and "<svg" not in me and voucher.code not in me
 
 

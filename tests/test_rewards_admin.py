@@ -266,3 +266,12 @@ def test_the_dashboard_shows_points_earned_against_spent_by_town_and_month_and_l
     assert activities["积分发放（净额）"] == 100
     town_view = {s.key: s for s in nanqiao_client.get("/admin/dashboard/").context["sections"]}
     assert {label: c.value for label, c in town_view["rewards"].figures}["兑换券待核销"] == 1
+
+
+def test_a_partner_account_gets_no_dashboard_link_nor_dashboard(partner_client, nanqiao_client):
+    """A counter account would see the dashboard with empty figures: no link, and 403."""
+    assert 'id="dashboard-link"' not in partner_client.get(ADMIN).content.decode()
+    assert partner_client.get("/admin/dashboard/").status_code == 403
+    assert partner_client.get("/admin/dashboard/export.xlsx").status_code == 403
+    assert 'id="dashboard-link"' in nanqiao_client.get(ADMIN).content.decode()
+    assert nanqiao_client.get("/admin/dashboard/").status_code == 200

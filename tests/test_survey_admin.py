@@ -89,7 +89,7 @@ def test_unusable_file_gets_a_message_not_a_server_error(nanqiao_client):
     html = upload(
         nanqiao_client, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "old.xls"
     ).content.decode()
-    assert "不支持旧版 Excel" in html
+    assert "文件已损坏" in html
     assert not Courier.objects.exists()
 
 

@@ -423,7 +423,7 @@ def test_town_staff_cannot_name_another_towns_outlet(nanqiao, refs, xidu_town):
     ("data", "name", "message"),
     [
         (b"", "survey.xlsx", "文件是空的"),
-        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "old.xls", "不支持旧版 Excel"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "old.xls", "文件已损坏"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "locked.xlsx", "设置了打开密码"),
         (b"PK\x03\x04" + b"garbage" * 50, "broken.xlsx", "文件已损坏"),
         (b"\x89PNG\r\n\x1a\n" + b"\0" * 100, "photo.xlsx", "不是 Excel 文件"),

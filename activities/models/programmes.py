@@ -240,6 +240,9 @@ class Activity(models.Model):
             errors["signup_deadline"] = _("报名截止不能晚于开始时间。")
         if self.kind and Activity.Kind(self.kind).is_class and not self.topic:
             errors["topic"] = _("课堂请选择培训主题。")
+        if self.is_cancelled and not self.cancel_note.strip():
+            # It is what the couriers signed up are told, by text message.
+            errors["cancel_note"] = _("取消活动请填写取消说明（会短信告知已报名的小哥）。")
         places = [p for p in (self.station_id, self.checkin_point_id) if p]
         if self.is_online:
             if not self.online_url:

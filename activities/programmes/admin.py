@@ -26,7 +26,7 @@ from activities.models import (
     Department,
     SignUp,
 )
-from activities.programmes import attendance, signups
+from activities.programmes import attendance, notices, signups
 from couriers.admin_scoping import TownScopedAdmin, scoped
 from couriers.imports.resources import SafeExportResource
 from couriers.scoping import staff_object_or_404
@@ -210,9 +210,14 @@ class ActivityAdmin(TownScopedAdmin):
         )
 
     def save_model(self, request, obj, form, change):
+        # The admin saves in a transaction: with the row locked, `before` is what couriers
+        # were last told, and a double-submitted form finds nothing changed the second time.
+        before = Activity.objects.select_for_update().get(pk=obj.pk) if change else None
         super().save_model(request, obj, form, change)
         if change and "capacity" in form.changed_data:
             signups.refill(obj)  # more places: the waiting list moves up
+        if before is not None:
+            notices.tell_activity_saved(before, obj)  # moved or cancelled: everyone signed up
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not Attendance:
@@ -347,7 +352,7 @@ class SignUpAdmin(ExportForUser, TownScopedAdmin):
     list_select_related = ("courier__work_town", "activity__town")
     search_fields = ("courier__name", "courier__phone", "activity__title")
     readonly_fields = ("activity", "courier", "status", "created_at", "promoted_at", "cancelled_at")
-    actions = ["mark_attended", "unmark_attended", "cancel_signups"]
+    actions = ["mark_attended", "unmark_attended", "confirm_signups", "cancel_signups"]
 
     def get_queryset(self, request):
         return (
@@ -401,12 +406,38 @@ class SignUpAdmin(ExportForUser, TownScopedAdmin):
                 done += 1
         self.message_user(request, f"已取消 {done} 人的出席登记。", messages.SUCCESS)
 
-    @admin.action(description="取消所选报名（候补自动递补）")
+    @admin.action(description="取消所选报名（须写明原因，短信告知；候补自动递补）")
     def cancel_signups(self, request, queryset):
         self._need(request, "activities.change_signup")
-        for signup in queryset:
-            signups.staff_cancel(signup)
-        self.message_user(request, "已取消所选报名。", messages.SUCCESS)
+        reason = request.POST.get("reason", "").strip()
+        if "confirm" not in request.POST or not reason:
+            return TemplateResponse(
+                request,
+                "admin/activities/cancel_signups.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "opts": self.opts,
+                    "signups": queryset.select_related("courier", "activity"),
+                    "title": "取消报名",
+                    "reason": reason,
+                    "error": "请写明取消原因。" if "confirm" in request.POST else "",
+                    "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+                },
+            )
+        done = sum(signups.staff_cancel(signup, reason) for signup in queryset)
+        self.message_user(request, f"已取消 {done} 条报名，已短信告知小哥。", messages.SUCCESS)
+        return None
+
+    @admin.action(description="确认所选候补报名（名额已满时增加名额；短信告知）")
+    def confirm_signups(self, request, queryset):
+        self._need(request, "activities.change_signup")
+        done = 0
+        for signup in queryset.filter(status=SignUp.Status.WAITING):
+            try:
+                done += signups.staff_confirm(signup)
+            except signups.SignUpRefused as problem:
+                self.message_user(request, f"{signup}：{problem}", messages.ERROR)
+        self.message_user(request, f"已确认 {done} 条候补报名，已短信告知小哥。", messages.SUCCESS)
 
 
 class AttendanceResource(SafeExportResource):

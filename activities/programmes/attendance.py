@@ -30,6 +30,7 @@ class Window(enum.Enum):
     EARLY = "early"
     OPEN = "open"
     LATE = "late"
+    CANCELLED = "cancelled"  # the activity will not take place: nobody can scan in
 
 
 def token(activity: Activity) -> str:
@@ -52,6 +53,8 @@ def window(activity: Activity) -> tuple[datetime.datetime, datetime.datetime]:
 
 
 def window_state(activity: Activity, now: datetime.datetime | None = None) -> Window:
+    if activity.is_cancelled:
+        return Window.CANCELLED
     now = now or timezone.now()
     opens, closes = window(activity)
     if now < opens:

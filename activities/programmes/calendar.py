@@ -46,18 +46,29 @@ def utc(moment: datetime.datetime) -> str:
 
 
 def ics(activity: Activity, *, url: str, host: str) -> str:
+    """The event; for a cancelled activity, its cancellation under the same UID.
+
+    A courier who added the activity earlier opens the file again (the page links it) and the
+    calendar matches it by UID: METHOD:CANCEL with STATUS:CANCELLED and a higher SEQUENCE
+    tells it to drop the event (RFC 5546 §3.2.5 wants an ORGANIZER on a CANCEL, so one is
+    given: the portal itself)."""
+    cancelled = activity.is_cancelled
+    summary = f"【已取消】{activity.title}" if cancelled else activity.title
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
         "PRODID:-//Fengxian Courier Portal//Activities//ZH",
         "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
+        "METHOD:CANCEL" if cancelled else "METHOD:PUBLISH",
         "BEGIN:VEVENT",
         f"UID:activity-{activity.pk}@{host}",
+        f"SEQUENCE:{1 if cancelled else 0}",
+        "STATUS:CANCELLED" if cancelled else "STATUS:CONFIRMED",
+        *([f"ORGANIZER;CN=奉贤快递小哥党建服务平台:mailto:noreply@{host}"] if cancelled else []),
         f"DTSTAMP:{utc(timezone.now())}",
         f"DTSTART:{utc(activity.starts_at)}",
         f"DTEND:{utc(activity.ends_at)}",
-        f"SUMMARY:{escape(activity.title)}",
+        f"SUMMARY:{escape(summary)}",
         f"LOCATION:{escape(activity.venue)}",
         f"DESCRIPTION:{escape(_description(activity, url))}",
         f"URL:{url}",
@@ -69,6 +80,8 @@ def ics(activity: Activity, *, url: str, host: str) -> str:
 
 def _description(activity: Activity, url: str) -> str:
     parts = [activity.get_kind_display()]
+    if activity.is_cancelled:
+        parts.insert(0, f"活动已取消。{activity.cancel_note}".strip())
     if activity.topic:
         parts.append(f"主题：{activity.get_topic_display()}")
     if activity.description:

@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from activities.models import Activity, SignUp
+from activities.programmes import notices
 from couriers.models import Courier
 
 
@@ -86,15 +87,16 @@ def fill_places(activity: Activity) -> list[SignUp]:
     if free <= 0:
         return []
     promoted = list(
-        SignUp.objects.filter(activity=activity, status=SignUp.Status.WAITING).order_by(
-            "created_at", "id"
-        )[:free]
+        SignUp.objects.filter(activity=activity, status=SignUp.Status.WAITING)
+        .exclude(courier__in=Courier.objects.erased())  # an anonymous shell never moves up
+        .order_by("created_at", "id")[:free]
     )
     now = timezone.now()
     for signup in promoted:
         signup.status = SignUp.Status.CONFIRMED
         signup.promoted_at = now
         signup.save(update_fields=["status", "promoted_at"])
+    notices.tell_promoted(activity, promoted)
     return promoted
 
 
@@ -105,8 +107,12 @@ def refill(activity: Activity) -> list[SignUp]:
         return fill_places(locked)
 
 
-def staff_cancel(signup: SignUp) -> None:
-    """Staff cancel a sign-up (e.g. the courier phoned in); the place goes to the next waiting."""
+def staff_cancel(signup: SignUp, reason: str) -> bool:
+    """Staff cancel a sign-up (e.g. the courier phoned in), saying why; the courier is told and
+    the place goes to the next waiting. False when it was already cancelled."""
+    reason = reason.strip()
+    if not reason:
+        raise SignUpRefused("取消报名须写明原因（会通过短信告诉小哥）。")
     with transaction.atomic():
         locked = Activity.objects.select_for_update().get(pk=signup.activity_id)
         updated = (
@@ -115,7 +121,33 @@ def staff_cancel(signup: SignUp) -> None:
             .update(status=SignUp.Status.CANCELLED, cancelled_at=timezone.now())
         )
         if updated:
+            signup = SignUp.objects.select_related("courier", "activity").get(pk=signup.pk)
+            notices.tell_cancelled(signup, reason)
             fill_places(locked)
+        return bool(updated)
+
+
+def staff_confirm(signup: SignUp) -> bool:
+    """Staff give a waiting courier a place out of turn (a chair was found, the courier is
+    needed): the places grow by one when the activity is full, so the count still holds.
+    The courier is told. False when the sign-up was not waiting."""
+    with transaction.atomic():
+        locked = Activity.objects.select_for_update().get(pk=signup.activity_id)
+        if timezone.now() >= locked.starts_at:
+            raise SignUpRefused("活动已开始，不能再确认报名。")
+        waiting = SignUp.objects.filter(pk=signup.pk, status=SignUp.Status.WAITING).first()
+        if waiting is None:
+            return False
+        taken = SignUp.objects.filter(activity=locked, status=SignUp.Status.CONFIRMED).count()
+        if taken >= locked.capacity:
+            locked.capacity = taken + 1
+            locked.save(update_fields=["capacity"])
+        waiting.status = SignUp.Status.CONFIRMED
+        waiting.promoted_at = timezone.now()
+        waiting.save(update_fields=["status", "promoted_at"])
+        waiting.activity = locked
+        notices.tell_confirmed(waiting)
+        return True
 
 
 def with_waiting_position(signups):

@@ -163,6 +163,8 @@ def attend(request: HttpRequest, token: str) -> HttpResponse:
                 request, f"你已于 {timezone.localtime(record.at):%H:%M} 签到，不用重复签到。"
             )
         return redirect("activities:activity", pk=activity.pk)
+    if request.method == "POST" and state is attendance.Window.CANCELLED:
+        messages.error(request, "活动已取消，无法签到。")
     opens, closes = attendance.window(activity)
     return render(
         request,

@@ -84,7 +84,11 @@ def _rewards(partners: dict[str, Partner]) -> None:
             place["station"] = partner.station
         elif partner.town_id:
             point = CheckinPoint.objects.filter(town=partner.town).order_by("pk").first()
-            place = {"checkin_point": point} if point else {"address": f"{partner.town.name}"}
+            place = (
+                {"checkin_point": point}
+                if point
+                else {"address": f"{partner.town.name}党群服务中心"}
+            )
         else:
             place["address"] = "奉贤区南桥镇解放东路 889 号（区职工服务中心）"
         Reward.objects.get_or_create(

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from activities import points
 from activities.models import PointsEntry, Reward, Voucher
 from activities.rewards.tasks import schedule_expiry
 from activities.rewards.vouchers import new_code
@@ -49,7 +50,10 @@ def redeem(courier: Courier, reward_id: int, *, now: datetime.datetime | None = 
     """Spend the courier's points on one of the reward: a voucher, or RedeemRefused."""
     now = now or timezone.now()
     with transaction.atomic():
-        if not Courier.objects.select_for_update().filter(pk=courier.pk).exists():
+        # Lock order courier → reward, as everywhere: the balance is read under the courier's
+        # lock, so no other debit can slip in before ours.
+        balance = points.locked_balance(courier.pk)
+        if balance is None:
             raise RedeemRefused("找不到你的登记信息，请重新登录。")
         reward = (
             Reward.objects.select_for_update(of=("self",))
@@ -62,13 +66,6 @@ def redeem(courier: Courier, reward_id: int, *, now: datetime.datetime | None = 
         if reward.stock is not None and reward.stock < 1:
             raise RedeemRefused(f"“{reward.name}”已经兑完了。")
         _check_limits(courier, reward, now)
-        # The balance read under the courier's lock: no other debit can slip in before ours.
-        balance = (
-            PointsEntry.objects.filter(courier_id=courier.pk).aggregate(total=Sum("amount"))[
-                "total"
-            ]
-            or 0
-        )
         if balance < reward.price:
             raise RedeemRefused(f"积分不够：需要 {reward.price} 积分，你现在有 {balance} 积分。")
         if reward.stock is not None:

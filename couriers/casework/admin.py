@@ -141,7 +141,14 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 class NeedForm(forms.ModelForm):
-    """Status changes follow the workflow in `couriers.casework.workflow`."""
+    """Status changes follow the workflow in `couriers.casework.workflow`; 通过短信告知 sends
+    the result to the courier and ticks 已告知."""
+
+    inform_by_sms = forms.BooleanField(
+        label="通过短信告知",
+        required=False,
+        help_text="勾选后把办理结果（或不能解决的原因）短信发给小哥，并标记为已告知",
+    )
 
     class Meta:
         model = Need
@@ -179,11 +186,26 @@ class NeedForm(forms.ModelForm):
         if status in Need.Status.open_values() and self.old_status != status:
             # Reopened (or still open): nothing has been told to the courier yet.
             data["courier_informed"], data["informed_on"] = False, None
+        if data.get("inform_by_sms"):
+            visit = data.get("visit") or getattr(self.instance, "visit", None)
+            if status in Need.Status.open_values():
+                self.add_error("inform_by_sms", "办结后才能短信告知小哥结果。")
+            elif visit is not None and visit.pk is not None and visit.courier_id is None:
+                self.add_error(
+                    "inform_by_sms", "这条需求来自对网点或企业的走访，没有可告知的小哥。"
+                )
         return data
 
     def save(self, commit=True):
         casework.apply_status(self.instance, self.old_status)
         return super().save(commit)
+
+    def _save_m2m(self):
+        # Runs once the need is saved, whether the form saved it (the visit's inline) or the
+        # admin did (save_model, then save_related), inside the admin's transaction.
+        super()._save_m2m()
+        if self.cleaned_data.get("inform_by_sms") and self.instance.visit.courier_id:
+            casework.inform_by_message(self.instance)
 
 
 class NeedInline(admin.StackedInline):
@@ -194,7 +216,7 @@ class NeedInline(admin.StackedInline):
         ("category", "deadline"),
         "description",
         "responsible",
-        ("status", "courier_informed", "informed_on"),
+        ("status", "courier_informed", "informed_on", "inform_by_sms"),
         "resolution",
         "reason",
     )
@@ -226,8 +248,8 @@ class NeedAdmin(ExportMixin, TownScopedAdmin):
     )
     search_fields = ("description", "responsible")
     autocomplete_fields = ("visit",)
-    actions = ["mark_informed"]
-    fields = ("visit", *NeedForm.Meta.fields, "closed_on")
+    actions = ["mark_informed", "send_results"]
+    fields = ("visit", *NeedForm.Meta.fields, "inform_by_sms", "closed_on")
     readonly_fields = ("closed_on",)
 
     class Media:
@@ -265,6 +287,23 @@ class NeedAdmin(ExportMixin, TownScopedAdmin):
         message = f"已标记 {done} 条需求为已告知小哥。"
         if skipped:
             message += f"{skipped} 条尚未办结或已告知，未改动。"
+        self.message_user(request, message, messages.SUCCESS)
+
+    @admin.action(
+        description="通过短信告知小哥结果（仅已办结、走访小哥的需求）", permissions=["change"]
+    )
+    def send_results(self, request, queryset):
+        done = 0
+        for need in (
+            queryset.closed()
+            .filter(courier_informed=False, visit__courier__isnull=False)
+            .select_related("visit__courier")
+        ):
+            done += casework.inform_by_message(need)
+        skipped = queryset.count() - done
+        message = f"已短信告知 {done} 条需求的办理结果。"
+        if skipped:
+            message += f"{skipped} 条尚未办结、已告知、不是走访小哥或小哥不接收此类短信，未发送。"
         self.message_user(request, message, messages.SUCCESS)
 
 

@@ -4,15 +4,21 @@
 be reopened (办理中) when the answer did not hold; reopening keeps the earlier text for the
 record until a new result replaces it. Overdue = still open after the deadline
 (`Need.objects.overdue()`, `Need.is_overdue`).
+
+Staff tell the courier the result themselves (a call, the next visit) and tick 已告知, or let
+the portal tell them: `inform_by_message` sends the result by text message and ticks it.
 """
 
 from __future__ import annotations
 
 import datetime
+import hashlib
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
 
+from couriers.messaging.notify import notify
 from couriers.models import Need
 
 Status = Need.Status
@@ -67,3 +73,35 @@ def mark_informed(need: Need, on: datetime.date | None = None) -> Need:
     need.courier_informed, need.informed_on = True, on or timezone.localdate()
     need.save(update_fields=["courier_informed", "informed_on", "updated_at"])
     return need
+
+
+def result_text(need: Need) -> str:
+    if need.status == Status.RESOLVED:
+        return need.resolution.strip()
+    return f"未能解决，原因：{need.reason.strip()}"
+
+
+def inform_by_message(need: Need, on: datetime.date | None = None) -> bool:
+    """Tell the courier a closed need's result by text message, and mark them informed. Only a
+    need raised on a visit to a courier has someone to tell; returns whether a message was
+    queued (False also for a courier who cannot be reached or chose not to get these)."""
+    if need.is_open:
+        raise ValidationError("需求尚未办结，不能告知小哥结果。")
+    courier = need.visit.courier
+    if courier is None:
+        raise ValidationError("这条需求来自对网点或企业的走访，没有可以短信告知的小哥。")
+    result = result_text(need)
+    with transaction.atomic():
+        message = notify(
+            courier,
+            "need_resolved",
+            {"need": need.description.strip()[:20], "result": result},
+            event="need_resolved",
+            about=need,
+            # Reopened and closed again with another result: that one is told too.
+            occasion=hashlib.sha256(result.encode()).hexdigest()[:16],
+        )
+        if message is not None:
+            need.courier_informed, need.informed_on = True, on or timezone.localdate()
+            need.save(update_fields=["courier_informed", "informed_on", "updated_at"])
+    return message is not None

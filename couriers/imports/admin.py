@@ -16,21 +16,22 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from couriers.imports.importers import IMPORTERS
-from couriers.imports.jobs import confirm_job, create_job
+from couriers.imports.jobs import WarningsNotAccepted, confirm_job, create_job
 from couriers.imports.sheet_import import ImportReport
-from couriers.imports.spreadsheets import UnreadableFile
+from couriers.imports.spreadsheets import ACCEPTED, UnreadableFile
 from couriers.imports.template import build_template
 from couriers.models import ImportJob
 from couriers.scoping import staff_object_or_404
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+NOT_ACKNOWLEDGED = "未导入：请先阅读页面顶部的提醒，勾选“我已阅读以上提醒，确认导入”后再确认。"
 
 
 class UploadForm(forms.Form):
     file = forms.FileField(
         label="表格文件",
-        help_text="Excel（.xlsx）或 CSV（UTF-8 / GB18030 编码）",
-        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
+        help_text="Excel（.xlsx / .xlsm / .xls）、.ods 或 CSV（UTF-8 / GB18030 编码）",
+        widget=forms.ClearableFileInput(attrs={"accept": ACCEPTED}),
     )
 
     def clean_file(self):
@@ -120,7 +121,10 @@ class SheetImportMixin:
             if job.stage != ImportJob.Stage.PREVIEW or job.is_waiting or not report.ok:
                 messages.error(request, "这个文件不能导入：请先修正错误并重新上传。")
             else:
-                confirm_job(job)
+                try:
+                    confirm_job(job, warnings_accepted=bool(request.POST.get("accept_warnings")))
+                except WarningsNotAccepted:
+                    messages.error(request, NOT_ACKNOWLEDGED)
             return redirect(self._url("import_job", job.pk))
         if request.method != "GET":
             return HttpResponseNotAllowed(["GET", "POST"])

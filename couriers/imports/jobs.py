@@ -42,8 +42,18 @@ def create_job(user, kind: str, filename: str, data: bytes) -> ImportJob:
     return job
 
 
-def confirm_job(job: ImportJob) -> None:
-    """Import a job whose preview passed; the file is checked again against today's data."""
+class WarningsNotAccepted(Exception):
+    """The preview warned (an unknown column that looks like data …) and the user did not
+    acknowledge it: nothing is imported on a guess."""
+
+
+def confirm_job(job: ImportJob, warnings_accepted: bool = False) -> None:
+    """Import a job whose preview passed; the file is checked again against today's data.
+
+    A preview with warnings is imported only once the user acknowledged them (the import then
+    runs with the importer's `warnings_accepted`, see running.run_job)."""
+    if (job.report or {}).get("warnings") and not warnings_accepted:
+        raise WarningsNotAccepted
     job.stage, job.status = ImportJob.Stage.IMPORT, ImportJob.Status.QUEUED
     job.rows_done = 0
     job.save(update_fields=["stage", "status", "rows_done"])

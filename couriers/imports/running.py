@@ -28,6 +28,8 @@ def run_job(job_id: int, data: bytes | None = None) -> ImportReport | None:
         except (FileNotFoundError, ValueError):  # ValueError: the job holds no file any more
             data = b""
     importer = IMPORTERS[job.kind](user=job.user)
+    # A job reaches the import stage only through confirm_job(), once its warnings were accepted.
+    importer.warnings_accepted = job.stage == ImportJob.Stage.IMPORT
     progress = ProgressWriter(job.pk)
     try:
         report = importer.run(

@@ -13,6 +13,7 @@ Rules beyond the cell parsers:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 
 from django.core.exceptions import ValidationError
@@ -31,6 +32,7 @@ from couriers.imports.sheet_import import (
     chunked,
 )
 from couriers.models import (
+    Brand,
     Courier,
     PipelineStage,
 )
@@ -41,15 +43,20 @@ from couriers.references import References
 # export can be imported again.
 COLUMNS = [
     Column(
-        "name", "姓名", aliases=("名字", "快递员姓名", "从业人员姓名"), required=True, help="必填。"
+        "name",
+        "姓名",
+        cell_values.person_name,
+        aliases=("名字", "快递员姓名", "从业人员姓名", "员工姓名", "快递小哥姓名"),
+        required=True,
+        help="必填。",
     ),
     Column("gender", "性别", cell_values.gender, help="男 / 女；留空时按身份证号码判断。"),
     Column(
         "phone",
         "手机号码",
-        validators.normalize_phone,
+        cell_values.phone,
         takes_cell=True,
-        aliases=("联系电话", "手机号", "手机", "联系方式", "电话"),
+        aliases=("联系电话", "手机号", "手机", "联系方式", "电话", "移动电话", "联系手机"),
         required=True,
         mask=mask_phone,
         help="必填，11 位大陆手机号；可带空格、横线或 +86。按手机号码识别同一人。",
@@ -57,31 +64,32 @@ COLUMNS = [
     Column(
         "id_number",
         "身份证号码",
-        validators.normalize_id_number,
+        cell_values.id_number,
         takes_cell=True,
-        aliases=("身份证号", "身份证", "公民身份号码"),
+        aliases=("身份证号", "身份证", "公民身份号码", "身份证件号码", "证件号码", "身份号码"),
         mask=mask_id_number,
         help="选填，18 位，最后一位可为 X。",
     ),
     Column(
         "birth_date",
         "出生日期",
-        cell_values.date,
+        cell_values.birth_date,
         takes_cell=True,
-        aliases=("出生年月", "出生年月日", "生日"),
+        aliases=("出生年月", "出生年月日", "生日", "出生时间"),
         help="如 1990-05-21、1990/5/21、1990.05、1990年5月；留空时按身份证号码填写。",
     ),
     Column(
         "education",
         "文化程度",
         cell_values.education,
-        aliases=("学历", "最高学历"),
+        aliases=("学历", "最高学历", "文化"),
         help="初中及以下 / 高中/中专 / 大专 / 大学本科 / 研究生（本科、专科、硕士等亦可）。",
     ),
     Column(
         "political_status",
         "政治面貌",
         cell_values.political_status,
+        aliases=("政治面目",),
         help="中共党员 / 中共预备党员 / 入党积极分子 / 有入党意愿 / 共青团员 / 群众"
         "（党员、团员、积极分子等亦可）；新登记人员留空或“无”视为群众。",
     ),
@@ -89,68 +97,102 @@ COLUMNS = [
         "is_mobile_party_member",
         "是否流动党员",
         cell_values.yes_no,
-        aliases=("流动党员",),
+        aliases=("流动党员", "是否为流动党员"),
         help="是 / 否（√、×、Y、N、1、0 亦可），留空为否。",
     ),
     Column(
         "membership_location",
         "组织关系所在地",
-        aliases=("组织关系所在单位", "党组织关系所在地"),
+        aliases=("组织关系所在单位", "党组织关系所在地", "组织关系所在党组织", "组织关系"),
         help="流动党员必填：组织关系所在的党组织或地区。",
     ),
     Column(
         "managing_organization",
         "管理党组织",
-        aliases=("属地党组织", "所在党组织"),
+        aliases=("属地党组织", "所在党组织", "所属党组织"),
         help="纳入管理的属地党组织全称，须已在系统中登记。",
     ),
     Column(
         "is_business_backbone",
         "是否业务骨干",
         cell_values.yes_no,
-        aliases=("业务骨干",),
+        aliases=("业务骨干", "是否为业务骨干"),
         help="是 / 否，留空为否。",
     ),
     Column(
         "brand",
         "快递品牌",
-        aliases=("所属快递品牌", "品牌", "所属品牌", "快递公司品牌"),
+        aliases=("所属快递品牌", "品牌", "所属品牌", "快递公司品牌", "快递企业品牌"),
         help="如 顺丰、京东、中国邮政、中通、圆通、申通、韵达、极兔"
         "（别名亦可，如 顺丰速运、邮政EMS）。",
     ),
     Column(
         "enterprise",
         "加盟企业",
-        aliases=("企业名称", "所属企业", "所在企业", "公司名称"),
+        aliases=("企业名称", "所属企业", "所在企业", "公司名称", "所属公司", "加盟公司"),
         help="加盟企业全称，须已在系统中登记。",
     ),
     Column(
         "outlet",
         "网点名称",
-        aliases=("网点", "所属网点", "所在网点"),
+        aliases=("网点", "所属网点", "所在网点", "营业网点"),
         help="须已在系统中登记；同名网点请同时填写加盟企业。",
     ),
     Column(
         "work_town",
         "工作街镇",
-        aliases=("所在街镇", "街镇", "工作所在街镇", "镇（街道）"),
+        aliases=(
+            "所在街镇",
+            "街镇",
+            "工作所在街镇",
+            "镇（街道）",
+            "街道（镇）",
+            "所属街镇",
+            "镇/街道",
+            "街道/镇",
+            "工作地街镇",
+        ),
         required=True,
         help="必填，如 南桥镇 或 南桥（可不写“镇/街道”）。",
     ),
     Column(
         "residence_community",
         "居住村居委",
-        aliases=("居住社区", "居住地村居委", "居住村（居）委"),
+        aliases=(
+            "居住社区",
+            "居住地村居委",
+            "居住村（居）委",
+            "居住村居",
+            "居住地",
+            "居住村居委会",
+            "居住村（居）",
+            "现居住地",
+            "现居住村居",
+            "所在村居",
+        ),
         help="如 浦江居委会，或 西渡·浦江居委会。",
     ),
     Column(
         "employment_status",
         "从业状态",
         cell_values.employment_status,
-        aliases=("在职状态",),
+        aliases=("在职状态", "是否在职", "在岗状态"),
         help="在职 / 离职，留空为在职。",
     ),
 ]
+# A second telephone column (a landline beside the mobile): kept as a line of the courier's
+# 备注. Not exported, so not in COLUMNS (the export's headers).
+CONTACT_COLUMN = Column(
+    "contact_note",
+    "其他联系电话",
+    aliases=("固定电话", "座机", "座机号码", "办公电话"),
+    mask=mask_phone,
+    max_length=40,
+    help="选填，如座机号码；记在备注中。",
+)
+# 快递公司 is the brand in some offices' sheets and the enterprise in others: its values say.
+SHARED_HEADERS = {"快递公司": ("brand", "enterprise"), "快递企业": ("brand", "enterprise")}
+CONTACT_NOTE = "其他联系电话："
 
 # Columns stored as they are on the courier (the rest are references resolved by name).
 PLAIN_FIELDS = [
@@ -175,7 +217,7 @@ REFERENCE_FIELDS = [
 ]
 YES_NO_FIELDS = {"is_mobile_party_member", "is_business_backbone"}
 # Attribute names compared to decide whether an existing courier changed.
-COMPARED_FIELDS = [*PLAIN_FIELDS, *(f"{name}_id" for name in REFERENCE_FIELDS)]
+COMPARED_FIELDS = [*PLAIN_FIELDS, "notes", *(f"{name}_id" for name in REFERENCE_FIELDS)]
 
 
 @dataclasses.dataclass
@@ -186,10 +228,48 @@ class SurveyPlan:
 
 
 class CourierSurveyImporter(SheetImporter):
-    columns = COLUMNS
+    columns = [*COLUMNS, CONTACT_COLUMN]
+    shared_headers = SHARED_HEADERS
     model = Courier
     title = "奉贤区快递从业人员排摸登记表"
     sheet_name = "排摸登记表"
+
+    def split_columns(
+        self, column: Column, labels: dict[int, str], values: dict[int, list]
+    ) -> dict[int, Column] | None:
+        """Two phone columns (手机号码 and a landline 联系电话): the phone is the one whose first
+        values are all mobile numbers while the other's are not (with no values at all to
+        tell, the one called 手机…); the other is kept as a contact note. Two columns of
+        mobile numbers stay one column too many: which is the courier's would be a guess."""
+        if column.key != "phone" or len(labels) != 2:
+            return None
+
+        def all_mobile(position: int) -> bool:
+            return bool(values[position]) and all(map(cell_values.is_mobile, values[position]))
+
+        first, second = labels
+        if not values[first] and not values[second]:
+            by_name = [position for position in labels if "手机" in labels[position]]
+            phones = by_name if len(by_name) == 1 else []
+        else:
+            phones = [position for position in labels if all_mobile(position)]
+        if len(phones) != 1:
+            return None
+        (phone,) = phones
+        return {phone: column, (second if phone == first else first): CONTACT_COLUMN}
+
+    def choose_column(self, label: str, candidates: list[Column], values: list) -> Column | None:
+        """快递公司: the brand when its first values are all brand names, the enterprise when
+        none is; mixed or blank values leave it unknown (and the preview warns)."""
+        if not values:
+            return None
+        keys = {key for brand in Brand.objects.all() for key in brand.match_keys()}
+        brands = [
+            any("".join(n.split()).casefold() in keys for n in cell_values.brand_names(v))
+            for v in values
+        ]
+        wanted = "brand" if all(brands) else "enterprise" if not any(brands) else None
+        return next((c for c in candidates if c.key == wanted), None)
 
     def start(self, report: ImportReport) -> None:
         self.refs = References(self.town_id)
@@ -226,6 +306,7 @@ class CourierSurveyImporter(SheetImporter):
         phone = values.get("phone")
         courier = self.existing.get(phone)
         self.check_editable(record, courier, report, "phone")
+        self._settle_birth_month(record, report, courier)
         owner = self.id_owners.get(values.get("id_number"))
         if phone and owner is not None and owner.phone != phone:
             # Within the user's town the holder may be named (masked); outside it, not even
@@ -245,6 +326,8 @@ class CourierSurveyImporter(SheetImporter):
             for name, value in wanted.items():
                 setattr(courier, name, value)
         self._align_birth_date(courier, values)
+        if values.get("contact_note"):
+            courier.notes = _with_line(courier.notes, CONTACT_NOTE + values["contact_note"])
         if courier.party_stage and courier.political_status != status_for(courier.party_stage):
             # With a pipeline history the status follows the latest stage
             # (couriers.casework.pipeline).
@@ -281,7 +364,9 @@ class CourierSurveyImporter(SheetImporter):
 
         resolved["work_town"] = self.town_of(record, "work_town", report, "只能导入本街镇的人员")
         if values.get("brand"):
-            brand = refs.brand(values["brand"])
+            # 中通快递, 韵达速递: the name as typed, then less the words offices add after it.
+            names = cell_values.brand_names(values["brand"])
+            brand = next((found for name in names if (found := refs.brand(name))), None)
             if brand is None:
                 fail("brand", "无法识别的快递品牌")
             resolved["brand"] = brand
@@ -336,6 +421,23 @@ class CourierSurveyImporter(SheetImporter):
                 wanted[f"{name}_id"] = value.pk
         return wanted
 
+    def _settle_birth_month(self, record: Record, report: ImportReport, courier) -> None:
+        """A birth month the number cell leaves open (1988.1: January or October) is settled by
+        the ID number of the row, or else of the courier as recorded; failing both, the row is
+        refused with the reason: no month is stored on a guess."""
+        born = record.values.get("birth_date")
+        if not isinstance(born, cell_values.UncertainMonth):
+            return
+        id_number = record.values.get("id_number") or (courier.id_number if courier else "")
+        from_id = None
+        if id_number:
+            with contextlib.suppress(ValueError):
+                from_id = validators.id_birth_date(id_number)
+        if from_id is not None and born.settled_by(from_id):
+            record.values["birth_date"] = from_id
+        else:
+            self.fail(record, "birth_date", report, born.reason())
+
     @staticmethod
     def _align_birth_date(courier: Courier, values: dict) -> None:
         """A month-precision birth date (1990.05) takes its day from the ID number."""
@@ -361,6 +463,13 @@ class CourierSurveyImporter(SheetImporter):
         if plan.updated:
             fields = [*sorted(plan.changed_fields), "updated_at"]
             Courier.objects.bulk_update(plan.updated, fields, batch_size=500)
+
+
+def _with_line(notes: str, line: str) -> str:
+    """The notes with this line added at the end, unless they hold it already (a re-import
+    changes nothing)."""
+    lines = notes.splitlines()
+    return notes if line in lines else "\n".join([*lines, line])
 
 
 def _copy_new_couriers(couriers: list[Courier]) -> None:

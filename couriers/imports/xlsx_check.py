@@ -66,8 +66,12 @@ def _too_many_rows() -> str:
     return f"文件超过 {limit:,} 行的上限，请拆分后分批导入。"
 
 
-def check(data: bytes) -> None:
-    """Refuse (raise `Refused`) an .xlsx whose reading would cost more than the budgets."""
+def check(data: bytes) -> dict[str, array]:
+    """Refuse (raise `Refused`) an .xlsx whose reading would cost more than the budgets.
+
+    Returns, for each sheet part (its name in lower case), the numbers of its hidden rows
+    (Excel writes hidden="1", LibreOffice hidden="true"): the one thing the reader does not
+    tell, found on the same pass."""
     _check_end_record(data)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -80,15 +84,44 @@ def check(data: bytes) -> None:
     shared = next((i for i in infos if i.filename.lower() == SHARED_STRINGS), None)
     if shared is not None:
         sizes = _shared_string_sizes(data, shared, budget)
+    hidden: dict[str, array] = {}
     for info in infos:
         name = info.filename.lower()
         if info is shared:
             continue
         if name.startswith(SHEET_FOLDERS):
-            _scan_sheet(data, info, sizes, budget)
+            hidden[name] = _scan_sheet(data, info, sizes, budget)
         else:
             for _ in _xml_chunks(data, info, budget):
                 pass
+    return hidden
+
+
+_SHEET_ENTRY = re.compile(rb"<(?:\w+:)?sheet\b[^>]*>")
+_ATTRIBUTE = re.compile(rb'([\w:]+)="([^"]*)"')
+_RELATIONSHIP = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*>")
+
+
+def sheet_parts(data: bytes) -> list[str]:
+    """The part of each sheet, in the workbook's order (the reader's), in lower case; call
+    after check() has passed the file."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = {name.lower(): name for name in archive.namelist()}
+        workbook = archive.read(names["xl/workbook.xml"])
+        rels_name = names.get("xl/_rels/workbook.xml.rels")
+        rels = archive.read(rels_name) if rels_name else b""
+    targets = {}
+    for tag in _RELATIONSHIP.findall(rels):
+        attributes = dict(_ATTRIBUTE.findall(tag))
+        target = attributes.get(b"Target", b"").decode("utf-8", "replace").lower()
+        target = target.lstrip("/") if target.startswith("/") else "xl/" + target
+        targets[attributes.get(b"Id", b"")] = target
+    parts = []
+    for tag in _SHEET_ENTRY.findall(workbook):
+        attributes = dict(_ATTRIBUTE.findall(tag))
+        rel = next((v for k, v in attributes.items() if k.endswith(b":id")), b"")
+        parts.append(targets.get(rel, ""))
+    return parts
 
 
 _END = b"PK\x05\x06"
@@ -285,9 +318,14 @@ _SPACED_EQUALS = re.compile(rb"r +=")
 _SPACES = bytes.maketrans(b"\t\n\r", b"   ")
 
 
-def _scan_sheet(data: bytes, info, sizes: array, budget: _Budget) -> None:
-    """Count a sheet's cells, its grid and the text its reading would hold."""
+_HIDDEN_ROW = re.compile(rb'<row r="([0-9]{1,7})"[^>]*?\shidden="(?:1|true)"')
+
+
+def _scan_sheet(data: bytes, info, sizes: array, budget: _Budget) -> array:
+    """Count a sheet's cells, its grid and the text its reading would hold; return the
+    numbers of its hidden rows."""
     cells = rows = columns = 0
+    hidden = array("L")
     text = budget.shared_text
     column_names: set[bytes] = set()
     for body in _xml_chunks(data, info, budget, is_xml=True):
@@ -305,6 +343,8 @@ def _scan_sheet(data: bytes, info, sizes: array, budget: _Budget) -> None:
         if _SPACED_EQUALS.search(spaced) or body.count(b"<v>") != len(_VALUE.findall(body)):
             raise Refused(UNUSUAL)
         cells += len(found)
+        if b'hidden="1"' in body or b'hidden="true"' in body:
+            hidden.extend(map(int, _HIDDEN_ROW.findall(body)))
         if found:
             rows = max(rows, max(map(int, map(itemgetter(1), found))))
             column_names.update(name.upper() for name in set(map(itemgetter(0), found)))
@@ -325,6 +365,7 @@ def _scan_sheet(data: bytes, info, sizes: array, budget: _Budget) -> None:
             f"工作表超过 {budget.max_columns} 列的上限，请删去多余的列（空白列也算）后再导入。"
         )
     budget.cells(rows * columns)
+    return hidden
 
 
 def _column_number(letters: bytes) -> int:

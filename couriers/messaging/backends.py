@@ -5,10 +5,14 @@ the provider's message id (or ""), and raises `SMSError` when it cannot: `Tempor
 network, a 5xx, the provider's flow control: worth retrying later) or `PermanentError` (a
 number the provider refuses, a template it has not approved: retrying cannot help). The plain
 backends also keep `send(phone, text)`.
+
+The providers' own SDK backends live in `couriers.messaging.providers` (Aliyun, Tencent Cloud).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 import json
 import logging
 import urllib.request
@@ -28,15 +32,36 @@ class SMSError(Exception):
 
 
 class TemporaryError(SMSError):
-    pass
+    """Worth trying again. `retry_after`, when the provider says how long trying is pointless
+    (a number's daily limit: until the day is over), is the earliest sensible next attempt;
+    None leaves the wait to the outbox's own backoff."""
+
+    def __init__(self, message: str = "", *, retry_after: datetime.timedelta | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class PermanentError(SMSError):
     """Retrying cannot help: the message fails and staff see why."""
 
 
+@dataclasses.dataclass(frozen=True)
+class Receipt:
+    """A provider's word on one sent message: it reached the phone, or it did not (why)."""
+
+    provider_message_id: str
+    delivered: bool
+    at: datetime.datetime | None = None
+    error: str = ""
+
+
 class BaseBackend:
     name = "base"
+
+    def delivery_reports(self, messages) -> list[Receipt]:
+        """What the provider knows by now of `messages` (sent through this backend); backends
+        without delivery reports know nothing."""
+        return []
 
     def send(self, phone: str, message: str) -> None:
         raise NotImplementedError
@@ -45,6 +70,16 @@ class BaseBackend:
         """Providers without templates get the rendered text under the signature."""
         self.send(phone, f"【{settings.SMS_SIGN_NAME}】{template.render(params)}")
         return ""
+
+
+class TemplateOnlyBackend(BaseBackend):
+    """A provider that takes only its approved templates (Aliyun, Tencent Cloud): free text
+    cannot be sent through it at all."""
+
+    def send(self, phone: str, message: str) -> None:
+        raise PermanentError(
+            f"{self.name} 短信通道只能发送已登记的模板，不能发送自由文本：请通过发件箱按模板发送"
+        )
 
 
 class ConsoleBackend(BaseBackend):
@@ -71,8 +106,9 @@ class HttpBackend(BaseBackend):
 
     Interface: POST SMS_HTTP_URL with JSON {"phone": "13812345678", "message": "…",
     "sign": SMS_SIGN_NAME} and header "Authorization: Bearer SMS_HTTP_TOKEN"; any 2xx status
-    means accepted. Providers' own APIs (Aliyun, Tencent Cloud …) are reached through a small
-    gateway that speaks this, so the portal holds no provider SDK or keys of its own.
+    means accepted. For a district whose provider is neither Aliyun nor Tencent Cloud (those
+    two have their own backends in `couriers.messaging.providers`), a small gateway that
+    speaks this keeps the provider's keys out of the portal.
     """
 
     name = "http"

@@ -272,7 +272,15 @@ class PipelineStage(models.TextChoices):
         return [cls.WILLING, cls.ACTIVIST, cls.CANDIDATE]
 
 
+# An erased courier's phone column holds this prefix and its id: never a phone number.
+ERASED_PHONE_PREFIX = "X"
+
+
 class CourierQuerySet(TownScopedQuerySet):
+    def erased(self) -> CourierQuerySet:
+        """The anonymous shells erasure leaves behind (couriers.privacy.personal_data)."""
+        return self.filter(phone__startswith=ERASED_PHONE_PREFIX)
+
     def party_members(self) -> CourierQuerySet:
         return self.filter(political_status__in=Courier.PoliticalStatus.member_values())
 

@@ -48,7 +48,9 @@ from couriers.models import (
     PhoneCode,
     PhoneLock,
 )
+from couriers.models.registry import ERASED_PHONE_PREFIX
 from couriers.privacy.masking import mask_id_number, mask_phone
+from couriers.privacy.signals import courier_erased
 
 ERASED_NAME = "已注销"
 
@@ -305,6 +307,9 @@ def _erase(held: Holdings) -> dict[str, int]:
                 queryset.delete()
         Courier.objects.filter(pk=courier.pk).update(**anonymous_courier_fields(courier))
         touched["快递小哥（已匿名）"] += 1
+        # Apps above the registry drop what the shell must no longer get (a place promoted
+        # from a waiting list), in this same transaction.
+        courier_erased.send(sender=Courier, courier=courier)
         touched["登录会话"] = Session.objects.filter(
             session_key__in=[s.session_key for s in held.sessions]
         ).delete()[0]
@@ -362,7 +367,9 @@ def anonymous_courier_fields(courier: Courier) -> dict:
     return {
         "name": ERASED_NAME,
         # Past the field's normaliser, which (rightly) accepts only real numbers.
-        "phone": models.Value(f"X{courier.pk:010d}"[-11:], output_field=models.CharField()),
+        "phone": models.Value(
+            f"{ERASED_PHONE_PREFIX}{courier.pk:010d}"[-11:], output_field=models.CharField()
+        ),
         "id_number": "",
         "gender": "",
         "birth_date": None,

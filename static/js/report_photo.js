@@ -1,6 +1,8 @@
 // 拍贤城: shrink the photo in the phone before it is sent (a 12-megapixel picture is 3-5 MB,
 // a minute on a weak signal; 1600 px at JPEG 0.8 is a few hundred KB), then send the form with a
-// progress bar and a button that cannot be tapped twice. Without this script the form still
+// progress bar and a button that cannot be tapped twice. A photo full of fine detail (foliage,
+// gravel) stays large at 0.8, so the quality steps down, then the size, until it fits BUDGET:
+// the upload stays under 500 KB whatever was photographed. Without this script the form still
 // posts the original photo, which the server shrinks itself.
 (function () {
   var form = document.getElementById("report-form");
@@ -10,7 +12,7 @@
   var submit = document.getElementById("report-submit");
   var progress = document.getElementById("upload-progress");
   var uploadNote = document.getElementById("upload-note");
-  var LONGEST = 1600, QUALITY = 0.8;
+  var SIDES = [1600, 1280], QUALITIES = [0.8, 0.7, 0.6, 0.5], BUDGET = 450 * 1024;
   var shrunk = null;      // the resized photo, sent instead of the chosen file
   var shrinking = null;   // a promise while resizing
 
@@ -21,17 +23,28 @@
       return Promise.resolve(null);
     }
     return createImageBitmap(file, { imageOrientation: "from-image" }).then(function (bitmap) {
-      var scale = Math.min(1, LONGEST / Math.max(bitmap.width, bitmap.height));
-      var canvas = document.createElement("canvas");
-      canvas.width = Math.round(bitmap.width * scale);
-      canvas.height = Math.round(bitmap.height * scale);
-      canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
-      return new Promise(function (resolve) {
-        canvas.toBlob(function (blob) {
-          resolve(blob && blob.size < file.size ? blob : null);
-        }, "image/jpeg", QUALITY);
+      var tries = [];
+      SIDES.forEach(function (side) {
+        QUALITIES.forEach(function (quality) { tries.push([side, quality]); });
       });
+      function attempt() {
+        var side = tries[0][0], quality = tries.shift()[1];
+        return encode(bitmap, side, quality).then(function (blob) {
+          if (!blob || blob.size <= BUDGET || !tries.length) return blob;
+          return attempt();
+        });
+      }
+      return attempt().then(function (blob) { return blob && blob.size < file.size ? blob : null; });
     }).catch(function () { return null; });
+  }
+
+  function encode(bitmap, longest, quality) {
+    var scale = Math.min(1, longest / Math.max(bitmap.width, bitmap.height));
+    var canvas = document.createElement("canvas");
+    canvas.width = Math.round(bitmap.width * scale);
+    canvas.height = Math.round(bitmap.height * scale);
+    canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+    return new Promise(function (resolve) { canvas.toBlob(resolve, "image/jpeg", quality); });
   }
 
   if (input) {

@@ -8,6 +8,7 @@ import random
 
 from django.utils import timezone
 
+from couriers.demo import street_address
 from couriers.models import Community, Courier, Town
 from stations.models import Campaign, CheckIn, CheckinPoint, SixI
 
@@ -60,7 +61,7 @@ def _points(rng: random.Random, centres) -> dict[int, list[CheckinPoint]]:
             defaults={
                 "kind": kind,
                 "community": community,
-                "address": f"{town.name}{rng.randint(1, 800)}号",
+                "address": street_address(town.name, rng.randint(1, 800)),
                 "latitude": round(lat, 6),
                 "longitude": round(lng, 6),
                 "contact_name": "报到点联络员",

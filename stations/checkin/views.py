@@ -463,7 +463,8 @@ def me_signin(request: HttpRequest) -> HttpResponse:
                 request.session.pop("signin_phone", None)
                 if courier is not None:
                     identity.sign_in(request, courier)
-                    return redirect(_safe_next(request) or reverse("me"))
+                    target = identity.page_after_sign_in(_safe_next(request))
+                    return redirect(target or reverse("me"))
         return render(
             request,
             "checkin/signin.html",

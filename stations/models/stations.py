@@ -137,8 +137,18 @@ class Station(models.Model):
             raise ValidationError({"community": _("村居委不在所选街镇内。")})
 
     def hour_ranges(self) -> list[tuple[int, datetime.time, datetime.time]]:
-        """From the prefetched hours: no query when the station came from for_finder()."""
+        """From the rows the finder read (`finder_hours`), else the prefetched hours: no query
+        when the station came from search_stations() or for_finder()."""
+        ranges = getattr(self, "finder_hours", None)
+        if ranges is not None:
+            return ranges
         return [(h.weekday, h.opens, h.closes) for h in self.hours.all()]
+
+    @property
+    def service_list(self) -> list:
+        """Its services, from the finder's rows (`finder_services`) when it set them."""
+        offered = getattr(self, "finder_services", None)
+        return offered if offered is not None else list(self.services.all())
 
     def status(self, now: datetime.datetime | None = None) -> hours.Status:
         now = timezone.localtime(now or timezone.now())
