@@ -20,6 +20,7 @@ from couriers.casework import pipeline
 from couriers.casework.admin import PartyStageInline, VisitLinksMixin, WorklistFilter
 from couriers.imports.admin import SheetImportMixin
 from couriers.imports.resources import CourierResource
+from couriers.messaging import admin as messaging_admin  # noqa: F401 (the outbox's admin)
 from couriers.models import (
     Brand,
     Community,

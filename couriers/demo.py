@@ -14,6 +14,7 @@ import random
 from django.contrib.auth.models import Group, User
 
 from couriers.casework import demo as casework_demo
+from couriers.messaging import demo as messaging_demo
 from couriers.models import (
     Brand,
     Community,
@@ -148,6 +149,7 @@ def load(stdout=None) -> dict[str, int]:
     _load_couriers(rng, outlets, communities, orgs)
     _load_staff(towns)
     casework = casework_demo.load()
+    outbox = messaging_demo.load()
     return {
         "街镇": Town.objects.count(),
         "村居委": Community.objects.count(),
@@ -158,6 +160,7 @@ def load(stdout=None) -> dict[str, int]:
         "快递小哥": Courier.objects.count(),
         "党员": Courier.objects.party_members().count(),
         **casework,
+        **outbox,
     }
 
 

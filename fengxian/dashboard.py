@@ -43,6 +43,7 @@ from activities.rewards import dashboard as rewards_dashboard
 from couriers import dashboard as couriers_dashboard
 from couriers.figures import Scope, Section, Table
 from couriers.imports.resources import escape_formula
+from couriers.messaging import dashboard as messaging_dashboard
 from fengxian import charts
 from stations import dashboard as stations_dashboard
 
@@ -52,6 +53,7 @@ SECTIONS: list[Callable[[Scope], Section]] = [
     activities_dashboard.section,
     programme_dashboard.section,
     rewards_dashboard.section,
+    messaging_dashboard.section,
 ]
 
 

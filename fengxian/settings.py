@@ -8,6 +8,7 @@ SECRET_KEY and ALLOWED_HOSTS instead of falling back silently.
 
 import ipaddress
 import os
+import re
 from pathlib import Path
 
 import environ
@@ -399,6 +400,20 @@ if not DEBUG:
             f" Set {', '.join(_sms_missing)} for SMS_BACKEND={SMS_BACKEND}."
         )
 
+# --- The outbox (couriers/messaging/sending.py) -------------------------------------------
+# Non-urgent messages due in these hours (local time, Asia/Shanghai; "" for none) wait for
+# their end; codes and same-day changes go at once.
+SMS_QUIET_HOURS = env.str("SMS_QUIET_HOURS", default="21:00-08:00")
+if not re.fullmatch(r"(([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d)?", SMS_QUIET_HOURS):
+    raise ImproperlyConfigured('SMS_QUIET_HOURS 应形如 "21:00-08:00"（留空表示不设免打扰时段）。')
+# Messages one courier gets in a day (codes and urgent messages are never held by it); the
+# rest wait for the next morning.
+SMS_DAILY_CAP_PER_COURIER = env.int("SMS_DAILY_CAP_PER_COURIER", default=5)
+# The provider's QPS: messages a second for the whole district, across every worker process.
+SMS_RATE_PER_SECOND = env.int("SMS_RATE_PER_SECOND", default=10)
+# Yuan per billed segment, for the dashboard's cost estimate.
+SMS_COST_PER_SEGMENT = env.float("SMS_COST_PER_SEGMENT", default=0.045)
+
 # --- Points and photo reports ---------------------------------------------------------------
 # Caps per category and calendar month: photo reports earn at most this many points a month.
 POINTS_MONTHLY_CAPS = {"photo": env.int("POINTS_PHOTO_MONTHLY_CAP", default=30)}
@@ -443,7 +458,10 @@ AUDITLOG_EXCLUDE_TRACKING_MODELS = (
     "couriers.phonelock",
     "couriers.ratecounter",
     "couriers.importjob",
-    "couriers.message",  # the outbox is its own trail (state, attempts, timestamps)
+    # The outbox writes its own history (couriers.MessageLog, with the staff member who acted);
+    # its rows change with every attempt and hold codes until they are sent.
+    "couriers.message",
+    "couriers.messagelog",
     "stations.checkin",
     "stations.checkinmove",
     "stations.stationvisit",

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from activities import views as activity_views
+from couriers.messaging import my_messages
 from fengxian import dashboard, views
 from stations.checkin import my_data
 from stations.checkin import views as checkin_views
@@ -26,6 +27,8 @@ urlpatterns = [
     path("me/consent/withdraw/", my_data.me_consent_withdraw, name="me_consent_withdraw"),
     path("me/phone/", my_data.me_phone, name="me_phone"),
     path("me/erasure/", my_data.me_erasure, name="me_erasure"),
+    path("me/messages/", my_messages.me_messages, name="me_messages"),
+    path("me/messages/save/", my_messages.me_messages_save, name="me_messages_save"),
     path("me/signin/", checkin_views.me_signin, name="me_signin"),
     path("me/signout/", checkin_views.me_signout, name="me_signout"),
     # The SMS providers' receipts and replies (退订), behind SMS_CALLBACK_TOKEN.

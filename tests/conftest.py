@@ -104,6 +104,10 @@ def sms_outbox(settings):
     from couriers.messaging import backends
 
     settings.SMS_BACKEND = "couriers.messaging.backends.LocmemBackend"
+    # The wall clock must not decide a test: no quiet hours and no sending rate unless a test
+    # sets them (tests/test_outbox_sending.py does, with a frozen clock).
+    settings.SMS_QUIET_HOURS = ""
+    settings.SMS_RATE_PER_SECOND = 0
     backends.outbox.clear()
     return backends.outbox
 

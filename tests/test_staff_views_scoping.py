@@ -19,6 +19,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from activities.models import PhotoReport, Story
+from couriers.messaging.notify import notify
 from couriers.models import ImportJob
 from stations.models import CheckinPoint, Station
 from tests import factories
@@ -56,6 +57,7 @@ def ours(nanqiao, nanqiao_town):
         ),
         "activity": factories.activity(nanqiao_town),
         "courier": courier,
+        "message": notify(courier, "checkin_welcome", {"link": "/me/"}, event="welcome"),
         "story": story,
         "report": PhotoReport.objects.create(
             courier=courier,
@@ -92,6 +94,13 @@ def _object_cases() -> dict[str, object]:
         ),
         "admin:activities_story_private_file": lambda o: reverse(
             "admin:activities_story_private_file", args=[o["story"].pk, "photo"]
+        ),
+        # The outbox (Django's own screens, listed here too: a message by its id).
+        "admin:couriers_message_change": lambda o: reverse(
+            "admin:couriers_message_change", args=[o["message"].pk]
+        ),
+        "admin:couriers_message_history": lambda o: reverse(
+            "admin:couriers_message_history", args=[o["message"].pk]
         ),
     }
     for prefix in IMPORTERS:

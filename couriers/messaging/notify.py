@@ -9,21 +9,15 @@ a double click, a redelivered task — finds the first row and adds nothing.
 
 from __future__ import annotations
 
-import re
-
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
+from django.utils import timezone
 
-from couriers.messaging import preferences, templates
-from couriers.messaging.tasks import send_due_messages
+from couriers.messaging import preferences, tasks, templates
+from couriers.messaging.preferences import reachable
 from couriers.models import Courier, Message
 
-MOBILE = re.compile(r"1\d{10}")  # an erased courier's phone is a placeholder: never a mobile
-
-
-def reachable(courier: Courier) -> bool:
-    """Whether a message may go to this courier at all (erased couriers: never)."""
-    return bool(MOBILE.fullmatch(courier.phone or ""))
+__all__ = ["notify", "reachable", "wake_worker"]
 
 
 def _about(about: models.Model | None) -> dict:
@@ -53,8 +47,11 @@ def notify(
     if existing is not None:
         return existing
     try:
+        now = timezone.now()
         with transaction.atomic():  # a savepoint: a lost race leaves the caller's work intact
             message = Message.objects.create(
+                created_at=now,
+                send_after=now,
                 **why,
                 template=chosen.code,
                 params={key: str(params.get(key, "")) for key in chosen.params},
@@ -67,5 +64,6 @@ def notify(
 
 
 def wake_worker() -> None:
-    """After the current transaction commits, ask the worker to send what is due."""
-    transaction.on_commit(lambda: send_due_messages.enqueue(), robust=True)
+    """After the current transaction commits, ask the worker to send what is due (unless a
+    run that has not started yet is already waiting: it will see this message too)."""
+    transaction.on_commit(tasks.wake, robust=True)

@@ -1,5 +1,11 @@
 """One-time codes by SMS: sending with rate limits, checking with a lockout.
 
+A code is a message of the outbox like any other (template `login_code`, urgent, event
+"login_code", occasion the PhoneCode's id), written with the code's row and sent from the
+request itself as soon as that row is committed, so the courier waits for no worker; the
+worker retries it if the provider fails. The code in clear is blanked from the message once
+it has gone (couriers.messaging.sending).
+
 Every limit is counted in the database, so it holds across all app servers and workers.
 Codes are stored only as salted hashes, expire after CODE_TTL, and are single-use even when two
 requests present the same code at once (the "mark used" update is conditional).
@@ -26,10 +32,10 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from couriers.messaging.sms import send_sms
-from couriers.models import PhoneCode, PhoneLock
+from couriers.messaging import sending, tasks, templates
+from couriers.models import Message, MessageLog, PhoneCode, PhoneLock
 
-CODE_TTL = datetime.timedelta(minutes=10)
+CODE_TTL = sending.CODE_TTL  # the worker gives up sending a code this old
 RESEND_AFTER = datetime.timedelta(seconds=60)
 PER_PHONE_PER_HOUR = 5  # per device, and for the phone from devices that have not proved it
 PER_ADDRESS_PER_HOUR = 20
@@ -90,7 +96,7 @@ def send_code(phone: str, address: str, device: str, *, deliver: bool = True) ->
         ):
             raise CodeError("当前网络获取验证码次数太多，请稍后再试。")
         code = f"{secrets.randbelow(10**CODE_LENGTH):0{CODE_LENGTH}d}"
-        PhoneCode.objects.create(
+        phone_code = PhoneCode.objects.create(
             phone=phone,
             code_hash=_hash(phone, code),
             address=address,
@@ -98,12 +104,26 @@ def send_code(phone: str, address: str, device: str, *, deliver: bool = True) ->
             created_at=now,
             expires_at=now + CODE_TTL,
         )
-    if deliver:
-        send_sms(
-            phone,
-            f"【{settings.SMS_SIGN_NAME}】验证码 {code}，10 分钟内有效。如非本人操作请忽略。",
-        )
+        message = _queue(phone, code, phone_code) if deliver else None
+    # The views run outside any transaction, so the block above has committed: send it now,
+    # in the request; a temporary failure leaves it to the worker's retries.
+    if message is not None and sending.send_now(message.pk) == MessageLog.What.RETRY:
+        tasks.wake(Message.objects.get(pk=message.pk).send_after)
     return code
+
+
+def _queue(phone: str, code: str, phone_code: PhoneCode) -> Message:
+    template = templates.get("login_code")
+    return Message.objects.create(
+        phone=phone,
+        template=template.code,
+        params={"code": code},
+        event="login_code",
+        occasion=str(phone_code.pk),
+        urgent=True,
+        created_at=phone_code.created_at,
+        send_after=phone_code.created_at,
+    )
 
 
 def resend_wait(phone: str, device: str) -> int:

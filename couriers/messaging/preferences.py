@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 from django.utils import timezone
 
 from couriers.messaging.templates import Kind
 from couriers.models import Courier, MessagePreference
+
+MOBILE = re.compile(r"1\d{10}")  # an erased courier's phone is a placeholder: never a mobile
+
+
+def reachable(courier: Courier) -> bool:
+    """Whether a message may go to this courier at all (erased couriers: never)."""
+    return bool(MOBILE.fullmatch(courier.phone or ""))
 
 
 def allows(courier: Courier, kind: str) -> bool:

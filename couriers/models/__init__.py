@@ -10,7 +10,7 @@
 
 from couriers.models.casework import Need, PartyStage, StatusCheck, Visit
 from couriers.models.jobs import ImportJob, ImportJobQuerySet, _import_upload_path
-from couriers.models.messaging import Message, MessagePreference, MessageQuerySet
+from couriers.models.messaging import Message, MessageLog, MessagePreference, MessageQuerySet
 from couriers.models.protection import PhoneCode, PhoneLock, RateCounter
 from couriers.models.registry import (
     Brand,
@@ -40,6 +40,7 @@ __all__ = [
     "ImportJob",
     "ImportJobQuerySet",
     "Message",
+    "MessageLog",
     "MessagePreference",
     "MessageQuerySet",
     "Need",

@@ -17,15 +17,19 @@ from django.utils.translation import gettext_lazy as _
 
 from couriers.messaging.templates import Kind
 from couriers.models.registry import Courier
-from couriers.privacy.masking import mask_phone
+from couriers.privacy.masking import mask_numbers, mask_phone
+from couriers.scoping import TownScopedQuerySet
+
+ERASED = "收信人已注销"
 
 
-class MessageQuerySet(models.QuerySet):
+class MessageQuerySet(TownScopedQuerySet):
     def due(self, now=None):
-        """Pending messages whose time has come, oldest first (the order they go out in)."""
+        """Pending messages whose time has come, in the order they go out: urgent ones (codes,
+        same-day changes) first, so a code never waits behind a broadcast; then oldest first."""
         now = now or timezone.now()
         return self.filter(state=Message.State.PENDING, send_after__lte=now).order_by(
-            "send_after", "id"
+            "-urgent", "send_after", "id"
         )
 
 
@@ -79,10 +83,15 @@ class Message(models.Model):
     last_error = models.CharField(_("最近错误"), max_length=300, blank=True)
     provider = models.CharField(_("短信通道"), max_length=40, blank=True)
     provider_message_id = models.CharField(_("通道消息编号"), max_length=80, blank=True)
+    segments = models.PositiveSmallIntegerField(
+        _("计费条数"), default=0, help_text=_("发送时按短信长度计算（含签名），用于估算费用")
+    )
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
     sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
 
+    # Town staff see the messages of their town's couriers; codes (no courier) only district staff.
+    town_lookup = "courier__work_town"
     objects = MessageQuerySet.as_manager()
 
     class Meta:
@@ -98,9 +107,9 @@ class Message(models.Model):
             ),
         ]
         indexes = [
-            # The worker: pending messages whose time has come, in order.
+            # The worker: pending messages whose time has come, in order (MessageQuerySet.due).
             models.Index(
-                fields=["send_after", "id"],
+                fields=["-urgent", "send_after", "id"],
                 name="message_due_idx",
                 condition=models.Q(state="pending"),
             ),
@@ -111,6 +120,81 @@ class Message(models.Model):
     def __str__(self) -> str:
         who = self.courier.name if self.courier_id else mask_phone(self.phone)
         return f"{self.template} → {who}（{self.get_state_display()}）"
+
+    @property
+    def recipient_phone(self) -> str:
+        """Where it goes: the courier's phone as it is now, or the phone it was written to."""
+        return self.courier.phone if self.courier_id else self.phone
+
+    @classmethod
+    def erase_personal_data(cls, messages) -> None:
+        """An erased courier's messages (couriers.privacy.personal_data): what was said to them
+        and where is removed; the bare fact that a message was sent (and billed) is kept.
+        Anything still waiting is cancelled, so nothing goes to them afterwards."""
+        now = timezone.now()
+        waiting = list(messages.filter(state=cls.State.PENDING).values_list("pk", flat=True))
+        messages.filter(pk__in=waiting).update(state=cls.State.CANCELLED, last_error=ERASED)
+        MessageLog.objects.bulk_create(
+            MessageLog(message_id=pk, at=now, what=MessageLog.What.CANCELLED, note=ERASED)
+            for pk in waiting
+        )
+        messages.update(params={}, phone="", provider_message_id="")
+
+    def log(self, what: str, note: str = "", by=None, at=None) -> MessageLog:
+        """One line of this message's history (numbers in the note masked: providers' errors
+        can quote the number they refused)."""
+        return MessageLog.objects.create(
+            message=self,
+            at=at or timezone.now(),
+            what=what,
+            note=mask_numbers(note)[:300],
+            by=by,
+        )
+
+
+class MessageLog(models.Model):
+    """What happened to a message, one line per step, for staff who open it in the outbox."""
+
+    class What(models.TextChoices):
+        SENT = "sent", _("已发送")
+        RETRY = "retry", _("发送失败，稍后重试")
+        FAILED = "failed", _("发送失败")
+        DEFERRED = "deferred", _("推迟发送")
+        CANCELLED = "cancelled", _("已取消")
+        RESENT = "resent", _("重新发送")
+        DELIVERED = "delivered", _("已送达")
+
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="history", verbose_name=_("短信")
+    )
+    at = models.DateTimeField(_("时间"), default=timezone.now)
+    what = models.CharField(_("经过"), max_length=10, choices=What.choices)
+    note = models.CharField(_("说明"), max_length=300, blank=True)
+    by = models.ForeignKey(
+        "auth.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("操作人"),
+        help_text=_("工作人员的操作（重发、取消）；空白为系统"),
+    )
+
+    class Meta:
+        verbose_name = _("短信发送记录")
+        verbose_name_plural = _("短信发送记录")
+        ordering = ["message_id", "at", "id"]
+        indexes = [
+            # A message's history, in order (the outbox admin's change view).
+            models.Index(fields=["message", "at"], name="messagelog_message_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.get_what_display()}"
+
+    @classmethod
+    def erase_personal_data(cls, entries) -> None:
+        entries.update(note="")
 
 
 class MessagePreference(models.Model):

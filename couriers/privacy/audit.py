@@ -101,3 +101,18 @@ def log_access(request, subject, what: str) -> LogEntry:
         remote_addr=client_address(request) or None,
         changes={what: ["", "查看完整内容"]},
     )
+
+
+def log_staff_action(request, subject, changes: dict[str, list[str]]) -> LogEntry:
+    """A staff action that is not a form save (an admin action on the outbox: resend,
+    cancel), attributed like any change: who, from where, and what changed."""
+    return LogEntry.objects.create(
+        content_type=ContentType.objects.get_for_model(subject),
+        object_pk=str(subject.pk),
+        object_id=subject.pk,
+        object_repr=str(subject)[:200],
+        action=LogEntry.Action.UPDATE,
+        actor=request.user,
+        remote_addr=client_address(request) or None,
+        changes=changes,
+    )

@@ -2,7 +2,8 @@
 
 A person is found by their phone number (and ID number, theirs on record or given): their
 courier record and every record that points at it (followed generically, so later features
-are covered without a change here), one-time codes sent to the number, enterprise and
+are covered without a change here: their outbox messages among them), one-time codes sent to
+the number and the outbox messages that carried them, enterprise and
 check-in point contacts with that number, audit and admin log entries about those records,
 sessions signed in as them or holding their number (a check-in started but not verified, a
 sign-in waiting for its code), uploaded spreadsheets still waiting to be imported that
@@ -38,7 +39,15 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from couriers.identity import SESSION_KEY
-from couriers.models import Courier, Enterprise, ErasureRequest, ImportJob, PhoneCode, PhoneLock
+from couriers.models import (
+    Courier,
+    Enterprise,
+    ErasureRequest,
+    ImportJob,
+    Message,
+    PhoneCode,
+    PhoneLock,
+)
 from couriers.models.registry import ERASED_PHONE_PREFIX
 from couriers.privacy.masking import mask_id_number, mask_phone
 from couriers.privacy.signals import courier_erased
@@ -128,8 +137,11 @@ def find(phone: str, id_number: str = "") -> Holdings:
     held.contacts = list(Enterprise.objects.filter(contact_phone=phone))
     checkin_point = apps.get_model("stations", "CheckinPoint")
     held.contacts += list(checkin_point.objects.filter(contact_phone=phone))
-    held.codes = list(PhoneCode.objects.filter(phone=phone)) + list(
-        PhoneLock.objects.filter(phone=phone)
+    held.codes = (
+        list(PhoneCode.objects.filter(phone=phone))
+        + list(PhoneLock.objects.filter(phone=phone))
+        # Messages written to the number rather than to a courier (one-time codes).
+        + list(Message.objects.filter(phone=phone))
     )
     pending = ImportJob.objects.exclude(file="")
     held.import_jobs = [job for job in pending if _file_mentions(job, phone)]
@@ -324,6 +336,9 @@ def _erase(held: Holdings) -> dict[str, int]:
         touched[f"{contact._meta.verbose_name}联系人"] += 1
     touched["短信验证码"] = PhoneCode.objects.filter(phone=held.phone).delete()[0]
     touched["短信验证码"] += PhoneLock.objects.filter(phone=held.phone).delete()[0]
+    to_phone = Message.objects.filter(phone=held.phone)
+    touched["发往该号码的短信（已清除号码和内容）"] = to_phone.count()
+    Message.erase_personal_data(to_phone)
     for job in held.import_jobs:
         job.file.delete(save=False)
         ImportJob.objects.filter(pk=job.pk).update(file="")
