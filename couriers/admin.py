@@ -20,6 +20,7 @@ from couriers.casework import pipeline
 from couriers.casework.admin import PartyStageInline, VisitLinksMixin, WorklistFilter
 from couriers.imports.admin import SheetImportMixin
 from couriers.imports.resources import CourierResource
+from couriers.messaging.broadcast_admin import BroadcastActions
 from couriers.models import (
     Brand,
     Community,
@@ -135,7 +136,9 @@ class MaskedIdCourierForm(forms.ModelForm):
 
 
 @admin.register(Courier)
-class CourierAdmin(VisitLinksMixin, SheetImportMixin, ExportMixin, TownScopedAdmin):
+class CourierAdmin(
+    BroadcastActions, VisitLinksMixin, SheetImportMixin, ExportMixin, TownScopedAdmin
+):
     visit_target = "courier"
     inlines = [PartyStageInline]
     import_kind = ImportJob.Kind.COURIERS

@@ -355,6 +355,12 @@ if not DEBUG and SMS_BACKEND.endswith("ConsoleBackend") and not env.bool("SMS_CO
         "SMS_HTTP_URL、SMS_HTTP_TOKEN）；确需在控制台输出验证码请设 SMS_CONSOLE_OK=True。"
     )
 
+# Broadcasts (群发通知, couriers/messaging/broadcasts.py): the preview's cost estimate, in
+# yuan per billed segment, and the size above which district staff must approve a broadcast
+# before it goes. Added by the broadcast part of issue 17; the core part may move them.
+SMS_COST_PER_SEGMENT = env.float("SMS_COST_PER_SEGMENT", default=0.045)
+SMS_BROADCAST_APPROVAL_OVER = env.int("SMS_BROADCAST_APPROVAL_OVER", default=200)
+
 # --- Points and photo reports ---------------------------------------------------------------
 # Caps per category and calendar month: photo reports earn at most this many points a month.
 POINTS_MONTHLY_CAPS = {"photo": env.int("POINTS_PHOTO_MONTHLY_CAP", default=30)}
@@ -410,7 +416,9 @@ AUDITLOG_EXCLUDE_TRACKING_MODELS = (
 AUDITLOG_MASK_TRACKING_FIELDS = ("phone", "contact_phone", "id_number", "password")
 AUDITLOG_MASK_CALLABLE = "couriers.privacy.masking.mask_for_log"
 # A login is not a change of personal data.
-AUDITLOG_EXCLUDE_TRACKING_FIELDS = ("last_login",)
+# A broadcast's list of selected couriers (up to tens of thousands of ids) is not a change
+# worth a copy in the log; who sent what to how many is.
+AUDITLOG_EXCLUDE_TRACKING_FIELDS = ("last_login", "audience")
 AUDITLOG_DISABLE_REMOTE_ADDR = False
 
 # --- Public form rate limits -----------------------------------------------------------------
