@@ -54,7 +54,7 @@ django.setup()
 from couriers.messaging import backends
 backends.HttpBackend.timeout = float(os.environ["GATEWAY_TIMEOUT"])
 from django.core.management import call_command
-call_command("db_worker", "--batch", "--no-startup-delay")
+call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload")
 """
 
 
