@@ -8,7 +8,10 @@ import re
 
 import pytest
 from auditlog.models import LogEntry
+from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from activities.models import Claim, SignUp, VolunteerPost
@@ -18,6 +21,7 @@ from couriers.models import Broadcast, Courier, Message, MessagePreference
 from couriers.privacy.personal_data import anonymous_courier_fields
 from stations.models import SixI
 from tests import factories
+from tests.test_admin_styles import INLINE_STYLE
 
 pytestmark = pytest.mark.django_db
 
@@ -95,9 +99,6 @@ def test_notify_many_twice_queues_each_message_once(nanqiao_town, nanqiao):
 
 
 def test_notify_many_needs_no_query_per_courier(nanqiao_town, nanqiao):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     def queries_for(how_many: int) -> tuple[int, int]:
         """(queries other than INSERTs, INSERT statements)"""
         couriers = [factories.courier(nanqiao_town) for _ in range(how_many)]
@@ -121,8 +122,6 @@ def test_notify_many_needs_no_query_per_courier(nanqiao_town, nanqiao):
 
 
 def test_the_action_opens_a_page_without_inline_styles(nanqiao_client, nanqiao_couriers):
-    from tests.test_admin_styles import INLINE_STYLE
-
     html = _open_compose(nanqiao_client, nanqiao_couriers[:3]).content.decode()
     assert "已选 3 位快递小哥" in html
     assert INLINE_STYLE.search(html) is None
@@ -185,6 +184,7 @@ def test_the_change_page_shows_delivery_figures_and_completes(
     url = reverse("admin:couriers_broadcast_change", args=[broadcast.pk])
     html = nanqiao_client.get(url).content.decode()
     assert "<li>待发送：4</li>" in html and "<li>已发送：0</li>" in html
+    assert INLINE_STYLE.search(html) is None
     assert broadcast.state == Broadcast.State.SENDING
     messages = list(_messages(broadcast))
     Message.objects.filter(pk=messages[0].pk).update(state=Message.State.DELIVERED)
@@ -228,8 +228,6 @@ def test_a_town_user_selects_only_their_couriers(xidu_client, nanqiao_couriers):
 
 def test_staff_without_the_permission_have_no_action(nanqiao_client, nanqiao, nanqiao_couriers):
     nanqiao.groups.clear()
-    from django.contrib.auth.models import Permission
-
     nanqiao.user_permissions.add(Permission.objects.get(codename="view_courier"))
     html = nanqiao_client.get(COURIERS).content.decode()
     assert "send_notice" not in html
