@@ -15,7 +15,7 @@ What it measures
 How to run it (from the project folder, with PostgreSQL running)
     .venv/bin/python bench/notifications.py        # also part of: make bench
 
-    --couriers N (default 20,000), --drain N (messages to wait for, default 2,000: at a
+    --couriers N (default 20,000), --drain N (messages to wait for, default 1,000: at a
     provider rate of 10 a second the whole broadcast would take over half an hour),
     --rate N (SMS_RATE_PER_SECOND given to the worker; default: the settings' own).
     BENCH_DATABASE_URL (or ``--database-url``) chooses the server and database (default
@@ -47,7 +47,7 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     common.database_option(parser, DEFAULT_URL)
     parser.add_argument("--couriers", type=int, default=20_000)
-    parser.add_argument("--drain", type=int, default=2_000)
+    parser.add_argument("--drain", type=int, default=1_000)
     parser.add_argument("--rate", type=int, default=None)
     return parser.parse_args()
 
