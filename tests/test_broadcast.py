@@ -115,7 +115,7 @@ def test_notify_many_needs_no_query_per_courier(nanqiao_town, nanqiao):
     few, many = queries_for(3), queries_for(150)
     assert few[0] == many[0] <= 6
     # Multi-row INSERTs: one on PostgreSQL; SQLite caps a statement at 999 parameters.
-    assert few[1] == 1 and many[1] <= 3
+    assert few[1] == 1 and many[1] * 20 <= 150
 
 
 # --- the action and its page ----------------------------------------------------------------
@@ -158,8 +158,14 @@ def test_too_long_a_text_is_refused(nanqiao_client, nanqiao_couriers):
 
 
 def test_confirming_queues_one_message_each_and_the_worker_sends_them(
-    nanqiao_client, nanqiao, nanqiao_couriers, sms_outbox, django_capture_on_commit_callbacks
+    nanqiao_client,
+    nanqiao,
+    nanqiao_couriers,
+    sms_outbox,
+    django_capture_on_commit_callbacks,
+    settings,
 ):
+    settings.SMS_QUIET_HOURS = ""  # a notice is not urgent: whatever the hour the test runs
     token = _token(_open_compose(nanqiao_client, nanqiao_couriers))
     with django_capture_on_commit_callbacks(execute=True):
         response = _post(nanqiao_client, nanqiao_couriers, token, "confirm")
