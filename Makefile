@@ -47,6 +47,7 @@ bench: $(VENV)/.dev
 	$(BIN)/python bench/admin_changelist.py
 	$(BIN)/python bench/dashboard.py
 	$(BIN)/python bench/import_survey.py
+	$(BIN)/python bench/notifications.py
 	$(BIN)/python bench/pages.py
 	$(BIN)/python bench/page_weight.py
 	$(BIN)/python bench/redemption.py

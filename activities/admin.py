@@ -35,6 +35,7 @@ from activities.services import pay_service, record_service
 from activities.showcase import admin as showcase_admin  # noqa: F401
 from couriers.admin_scoping import TownScopedAdmin
 from couriers.imports.resources import SafeExportResource
+from couriers.messaging.broadcast_admin import BroadcastActions
 
 
 @admin.register(VolunteerPost)
@@ -96,7 +97,7 @@ class ClaimForm(forms.ModelForm):
 
 
 @admin.register(Claim)
-class ClaimAdmin(TownScopedAdmin):
+class ClaimAdmin(BroadcastActions, TownScopedAdmin):
     form = ClaimForm
     list_display = ("courier", "post", "town", "status", "created_at", "services")
     list_filter = ("status", "post__town", "post__category")

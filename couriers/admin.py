@@ -21,6 +21,7 @@ from couriers.casework.admin import PartyStageInline, VisitLinksMixin, WorklistF
 from couriers.imports.admin import SheetImportMixin
 from couriers.imports.resources import CourierResource
 from couriers.messaging import admin as messaging_admin  # noqa: F401 (the outbox's admin)
+from couriers.messaging.broadcast_admin import BroadcastActions
 from couriers.models import (
     Brand,
     Community,
@@ -136,7 +137,9 @@ class MaskedIdCourierForm(forms.ModelForm):
 
 
 @admin.register(Courier)
-class CourierAdmin(VisitLinksMixin, SheetImportMixin, ExportMixin, TownScopedAdmin):
+class CourierAdmin(
+    BroadcastActions, VisitLinksMixin, SheetImportMixin, ExportMixin, TownScopedAdmin
+):
     visit_target = "courier"
     inlines = [PartyStageInline]
     import_kind = ImportJob.Kind.COURIERS

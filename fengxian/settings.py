@@ -411,8 +411,11 @@ if not re.fullmatch(r"(([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d)?", SMS_Q
 SMS_DAILY_CAP_PER_COURIER = env.int("SMS_DAILY_CAP_PER_COURIER", default=5)
 # The provider's QPS: messages a second for the whole district, across every worker process.
 SMS_RATE_PER_SECOND = env.int("SMS_RATE_PER_SECOND", default=10)
-# Yuan per billed segment, for the dashboard's cost estimate.
+# Yuan per billed segment, for the dashboard's and a broadcast preview's cost estimate.
 SMS_COST_PER_SEGMENT = env.float("SMS_COST_PER_SEGMENT", default=0.045)
+# Broadcasts (群发通知, couriers/messaging/broadcasts.py) to more couriers than this wait
+# until district staff approve them.
+SMS_BROADCAST_APPROVAL_OVER = env.int("SMS_BROADCAST_APPROVAL_OVER", default=200)
 
 # --- Points and photo reports ---------------------------------------------------------------
 # Caps per category and calendar month: photo reports earn at most this many points a month.
@@ -473,7 +476,9 @@ AUDITLOG_EXCLUDE_TRACKING_MODELS = (
 AUDITLOG_MASK_TRACKING_FIELDS = ("phone", "contact_phone", "id_number", "password")
 AUDITLOG_MASK_CALLABLE = "couriers.privacy.masking.mask_for_log"
 # A login is not a change of personal data.
-AUDITLOG_EXCLUDE_TRACKING_FIELDS = ("last_login",)
+# A broadcast's list of selected couriers (up to tens of thousands of ids) is not a change
+# worth a copy in the log; who sent what to how many is.
+AUDITLOG_EXCLUDE_TRACKING_FIELDS = ("last_login", "audience")
 AUDITLOG_DISABLE_REMOTE_ADDR = False
 
 # --- Public form rate limits -----------------------------------------------------------------

@@ -147,6 +147,11 @@ COVERED_ELSEWHERE = {
         "test_activities_staff.py",
         "test_the_attendance_export_is_scoped_and_masks_phones",
     ),
+    # The broadcast compose page holds the posted couriers' ids: each is re-checked.
+    "admin:couriers_broadcast_compose": (
+        "test_broadcast.py",
+        "test_another_towns_couriers_are_refused",
+    ),
     "admin:activities_pointsentry_export": (
         "test_activities_admin.py",
         "test_the_ledger_export_is_scoped_to_the_town",

@@ -29,6 +29,7 @@ from activities.models import (
 from activities.programmes import attendance, notices, signups
 from couriers.admin_scoping import TownScopedAdmin, scoped
 from couriers.imports.resources import SafeExportResource
+from couriers.messaging.broadcast_admin import BroadcastActions
 from couriers.scoping import staff_object_or_404
 from fengxian.links import public_url
 from stations.models.checkin import new_poster_token
@@ -337,7 +338,7 @@ class SignUpResource(SafeExportResource):
 
 
 @admin.register(SignUp)
-class SignUpAdmin(ExportForUser, TownScopedAdmin):
+class SignUpAdmin(BroadcastActions, ExportForUser, TownScopedAdmin):
     resource_classes = [SignUpResource]
     list_display = (
         "courier",

@@ -6,8 +6,10 @@
 - jobs: spreadsheet import jobs
 - protection: one-time phone codes, phone locks, rate-limit counters
 - messaging: the outbox of text messages
+- broadcasts: notices staff send to a selection of couriers
 """
 
+from couriers.models.broadcasts import Broadcast
 from couriers.models.casework import Need, PartyStage, StatusCheck, Visit
 from couriers.models.jobs import ImportJob, ImportJobQuerySet, _import_upload_path
 from couriers.models.messaging import Message, MessageLog, MessagePreference, MessageQuerySet
@@ -32,6 +34,7 @@ from couriers.models.registry import (
 __all__ = [
     "Brand",
     "BrandQuerySet",
+    "Broadcast",
     "Community",
     "Courier",
     "CourierQuerySet",
