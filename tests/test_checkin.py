@@ -514,12 +514,13 @@ def test_check_in_pages_keep_a_constant_number_of_queries(
     # start: point, campaign, brand / outlet / town choices (Django reads the town list twice:
     #   once to decide the select's `required` attribute);
     # done: point, session, courier, campaign, check-in (with its campaign), suggested posts
-    #   (with their claim counts), stations with services and hours;
+    #   (with their claim counts), stations, then their services and hours as plain rows
+    #   (stations/views.py search_stations);
     # me: session, courier, check-ins with point, town and campaign, claimed posts, points
     #   balance, points history, photo reports, activity sign-ups with their waiting places.
     # me also: the courier with town, brand, enterprise and outlet, the sensitive-data consent
     #   and an open erasure request (「我的」 shows everything held).
-    assert many == {"start": 6, "done": 9, "me": 12}  # me: + the vouchers (积分兑换)
+    assert many == {"start": 6, "done": 10, "me": 12}  # me: + the vouchers (积分兑换)
 
 
 def test_a_signed_in_couriers_check_in_writes_only_the_check_in(point, campaign, sms_outbox):
