@@ -191,6 +191,36 @@ def test_temporary_failures_back_off_exponentially_then_fail(clock, courier, fai
     assert history(message) == [MessageLog.What.RETRY] * 9 + [MessageLog.What.FAILED]
 
 
+def test_a_provider_that_names_its_wait_is_believed(clock, courier, failing):
+    # Tencent's LimitExceeded.PhoneNumberDailyLimit: the number may get no more today.
+    failing.problem = TemporaryError("当日上限", retry_after=datetime.timedelta(hours=2))
+    message = welcome(courier)
+    sending.send_due()
+    message.refresh_from_db()
+    assert message.state == Message.State.PENDING
+    assert message.send_after == at(14)
+    # Such waits do not use up the ordinary tries.
+    Message.objects.filter(pk=message.pk).update(attempts=sending.MAX_ATTEMPTS)
+    clock.now = at(14)
+    sending.send_due()
+    message.refresh_from_db()
+    assert message.state == Message.State.PENDING and message.attempts == sending.MAX_ATTEMPTS + 1
+
+
+def test_delivery_receipts_are_kept_in_the_history(clock, courier, sms_outbox):
+    from couriers.messaging import delivery
+    from couriers.messaging.backends import Receipt
+
+    message = welcome(courier)
+    sending.send_due()
+    Message.objects.filter(pk=message.pk).update(provider_message_id="biz-1")
+    assert delivery.record([Receipt("biz-1", True, at=at(12, 1))], "locmem") == 1
+    assert delivery.record([Receipt("biz-1", True, at=at(12, 2))], "locmem") == 0  # twice
+    message.refresh_from_db()
+    assert message.state == Message.State.DELIVERED and message.delivered_at == at(12, 1)
+    assert history(message) == [MessageLog.What.SENT, MessageLog.What.DELIVERED]
+
+
 def test_a_permanent_failure_is_not_retried_and_its_reason_is_kept(clock, courier, failing):
     failing.problem = PermanentError("isv.MOBILE_NUMBER_ILLEGAL 号码格式错误")
     message = welcome(courier)

@@ -13,11 +13,12 @@ import datetime
 import logging
 from collections.abc import Iterable
 
+from django.db import transaction
 from django.utils import timezone
 
 from couriers.messaging import sending
 from couriers.messaging.backends import Receipt, SMSError
-from couriers.models import Message
+from couriers.models import Message, MessageLog
 
 logger = logging.getLogger("couriers.messaging.sms")
 
@@ -26,6 +27,7 @@ logger = logging.getLogger("couriers.messaging.sms")
 POLL_WINDOW = datetime.timedelta(days=3)
 
 
+@transaction.atomic
 def record(receipts: Iterable[Receipt], provider: str) -> int:
     """Apply `receipts` from `provider` to the messages it sent; how many changed. A receipt
     for a message already settled (or unknown here) changes nothing, so a provider that posts
@@ -40,11 +42,17 @@ def record(receipts: Iterable[Receipt], provider: str) -> int:
             provider_message_id=receipt.provider_message_id,
             state=Message.State.SENT,
         )
-        if receipt.delivered:
-            changed += sent.update(state=Message.State.DELIVERED, delivered_at=receipt.at or now)
-        else:
-            reason = f"未送达：{receipt.error or '运营商未说明原因'}"[:300]
-            changed += sent.update(state=Message.State.FAILED, last_error=reason)
+        for message in sent.select_for_update():
+            if receipt.delivered:
+                message.state, message.delivered_at = Message.State.DELIVERED, receipt.at or now
+                message.save(update_fields=["state", "delivered_at"])
+                message.log(MessageLog.What.DELIVERED, f"回执（{provider}）", at=now)
+            else:
+                message.state = Message.State.FAILED
+                message.last_error = f"未送达：{receipt.error or '运营商未说明原因'}"[:300]
+                message.save(update_fields=["state", "last_error"])
+                message.log(MessageLog.What.FAILED, message.last_error, at=now)
+            changed += 1
     return changed
 
 

@@ -182,10 +182,13 @@ def send_one(message: Message, sender: BaseBackend, now: datetime.datetime) -> s
         outcome = MessageLog.What.FAILED
     except SMSError as problem:
         message.last_error = str(problem)[:300]
-        if message.attempts >= MAX_ATTEMPTS:
+        # A provider that says how long trying is pointless (a number's daily limit) is
+        # believed, and such waits do not use up the ordinary tries, only twice as many do.
+        waited = getattr(problem, "retry_after", None)
+        if message.attempts >= MAX_ATTEMPTS * (2 if waited else 1):
             message.state, outcome = Message.State.FAILED, MessageLog.What.FAILED
         else:
-            message.send_after = now + backoff(message.attempts)
+            message.send_after = now + (waited or backoff(message.attempts))
             outcome = MessageLog.What.RETRY
     else:
         message.state, message.sent_at, message.last_error = Message.State.SENT, now, ""

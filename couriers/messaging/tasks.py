@@ -18,9 +18,13 @@ from django_tasks import TaskResultStatus, task
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult, get_date_max
 
-from couriers.messaging import sending
+from couriers.messaging import delivery, sending
+from couriers.messaging.backends import BaseBackend
 
 PROVIDER_PAUSE = datetime.timedelta(minutes=1)  # after a round the provider cut short
+# Carriers report delivery within minutes: a round that sent something asks the provider
+# this long after (QuerySendDetails / PullSmsSendStatus), besides the receipt callbacks.
+RECEIPTS_AFTER = datetime.timedelta(minutes=5)
 
 
 def _already_waiting(run_after: datetime.datetime | None) -> bool:
@@ -58,8 +62,20 @@ def schedule_next_round() -> None:
     wake(max(due, now + PROVIDER_PAUSE) if due <= now else due)
 
 
+def reports_delivery() -> bool:
+    """Whether the configured backend can be asked about delivery (the providers can)."""
+    return type(sending.backend()).delivery_reports is not BaseBackend.delivery_reports
+
+
 @task()
 def send_due_messages() -> int:
     tried = sending.send_due()
     schedule_next_round()
+    if tried and reports_delivery() and poll_delivery_reports.get_backend().supports_defer:
+        poll_delivery_reports.using(run_after=timezone.now() + RECEIPTS_AFTER).enqueue()
     return tried
+
+
+@task()
+def poll_delivery_reports() -> int:
+    return delivery.poll()

@@ -10,7 +10,7 @@ sends one twice; every message is its own transaction (a provider call cannot be
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from couriers.messaging import sending, tasks
+from couriers.messaging import delivery, sending, tasks
 from couriers.models import Message
 
 
@@ -27,4 +27,5 @@ class Command(BaseCommand):
             return
         tried = sending.send_due()
         tasks.schedule_next_round()
-        self.stdout.write(self.style.SUCCESS(f"已处理 {tried} 条短信。"))
+        receipts = delivery.poll()  # the provider's delivery reports not yet called back
+        self.stdout.write(self.style.SUCCESS(f"已处理 {tried} 条短信，更新回执 {receipts} 条。"))
