@@ -135,7 +135,7 @@ def test_the_preview_shows_text_recipients_segments_and_cost(
     MessagePreference.objects.create(courier=nanqiao_couriers[0], muted_kinds=["broadcast"])
     token = _token(_open_compose(nanqiao_client, nanqiao_couriers))
     html = _post(nanqiao_client, nanqiao_couriers, token, "preview").content.decode()
-    assert "【奉贤快递小哥】高温预警：今天各骑乐融融站点提供防暑药品" in html
+    assert "【奉贤快递小哥】通知：高温预警，今天各骑乐融融站点提供防暑药品" in html
     assert "3 人（已排除 1 位退订通知或已注销的快递小哥）" in html
     assert "1 条（含签名" in html
     assert "0.150 元" in html
@@ -146,7 +146,7 @@ def test_the_preview_shows_text_recipients_segments_and_cost(
 def test_segments_follow_the_signature_length(nanqiao_couriers, settings):
     settings.SMS_SIGN_NAME = "奉贤区快递行业党建服务平台" * 3  # 39 characters
     shown = broadcasts.preview([c.pk for c in nanqiao_couriers], "高温预警", "今" * 35)
-    assert len(shown.text) == 39 + 2 + 4 + 1 + 35
+    assert len(shown.text) == 39 + 2 + 3 + 4 + 1 + 35  # 【sign】通知：title，content
     assert shown.segments == 2
 
 
@@ -175,7 +175,7 @@ def test_confirming_queues_one_message_each_and_the_worker_sends_them(
     assert broadcast.recipients == 4 and broadcast.audience == []
     assert _messages(broadcast).filter(state=Message.State.SENT).count() == 4
     assert {phone for phone, _ in sms_outbox} == {c.phone for c in nanqiao_couriers}
-    assert sms_outbox[0][1] == "【奉贤快递小哥】高温预警：今天各骑乐融融站点提供防暑药品"
+    assert sms_outbox[0][1] == "【奉贤快递小哥】通知：高温预警，今天各骑乐融融站点提供防暑药品"
     # Attributable: the broadcast's creation is in the audit log under its sender.
     entry = LogEntry.objects.get_for_object(broadcast).get(action=LogEntry.Action.CREATE)
     assert entry.actor == nanqiao

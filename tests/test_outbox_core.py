@@ -34,7 +34,10 @@ def test_the_same_why_is_queued_once(courier):
     assert first.params == {"change": "+5", "reason": ""}
 
 
-def test_the_worker_sends_on_commit(courier, sms_outbox, django_capture_on_commit_callbacks):
+def test_the_worker_sends_on_commit(
+    courier, sms_outbox, django_capture_on_commit_callbacks, settings
+):
+    settings.PUBLIC_BASE_URL = "https://x.example"
     with django_capture_on_commit_callbacks(execute=True):
         notify(courier, "checkin_welcome", {"link": "https://x.example/me/"}, event="welcome")
     message = Message.objects.get()

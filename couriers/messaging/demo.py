@@ -16,7 +16,7 @@ State, What = Message.State, MessageLog.What
 
 EXAMPLES = [
     ("points_adjusted", {"change": "+5", "reason": "补录志愿服务"}, "points_adjusted"),
-    ("checkin_welcome", {"link": "https://fx.example/me/"}, "checkin_welcome"),
+    ("checkin_welcome", {}, "checkin_welcome"),
     (
         "activity_reminder",
         {"activity": "交通安全课", "time": "明天 14:00", "place": "南桥党群服务中心"},

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -41,10 +42,14 @@ class Template:
 
     def render(self, params: dict) -> str:
         """The text as the courier reads it (console backend, previews, the outbox admin)."""
-        return PLACEHOLDER.sub(lambda m: str(params.get(m.group(1), "")), self.text)
+        text = PLACEHOLDER.sub(lambda m: str(params.get(m.group(1), "")), self.text)
+        return text.replace(SITE, settings.PUBLIC_BASE_URL.rstrip("/"))
 
 
 PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
+# The portal's public address (PUBLIC_BASE_URL), written into a template's text when the
+# district registers it: providers refuse links in variables (Aliyun PARAM_NOT_SUPPORT_URL).
+SITE = "{site}"
 
 _ALL = [
     Template(
@@ -136,14 +141,14 @@ _ALL = [
         "checkin_welcome",
         "报到欢迎",
         Kind.WELCOME,
-        "欢迎您报到！积分、活动和消息都在“我的”：${link}",
-        ("link",),
+        "欢迎您报到！积分、活动和消息都在“我的”：{site}/me/",
+        (),
     ),
     Template(
         "broadcast",
         "通知公告",
         Kind.BROADCAST,
-        "${title}：${content}",
+        "通知：${title}，${content}",
         ("title", "content"),
     ),
 ]

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from couriers.models.registry import Town
 from couriers.scoping import TownScopedQuerySet
 
-# The broadcast template is 「${title}：${content}」: each is one template variable, and
+# The broadcast template is 「通知：${title}，${content}」: each is one template variable, and
 # Aliyun allows 35 characters a variable (Tencent fewer for some signatures), so the fields
 # are limited here rather than shortened on the way out.
 TITLE_MAX = 10

@@ -9,12 +9,10 @@ from __future__ import annotations
 import dataclasses
 
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from couriers.messaging.notify import notify
 from couriers.models import Courier
-from fengxian.links import public_url
 from stations.models import Campaign, CheckIn, CheckInMove, CheckinPoint
 from stations.models.checkin import looks_like_poster_token
 
@@ -76,14 +74,9 @@ def check_in(
                         privacy_consent_at=now,
                         sensitive_consent_at=now if sensitive_consent else None,
                     )
-                # Welcomed once per registration (its campaign), with the way back to 「我的」.
-                notify(
-                    courier,
-                    "checkin_welcome",
-                    {"link": public_url(reverse("me"))},
-                    event="checkin_welcome",
-                    about=checkin,
-                )
+                # Welcomed once per registration (its campaign), with the way back to 「我的」
+                # (fixed in the template's text: providers refuse links in variables).
+                notify(courier, "checkin_welcome", {}, event="checkin_welcome", about=checkin)
                 return Outcome(checkin, "new")
             except IntegrityError:
                 current = existing_checkin(courier, campaign)
