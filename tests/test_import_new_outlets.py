@@ -33,7 +33,9 @@ def registry(nanqiao_town):
     factories.brand("极兔", aliases="J&T极兔\nJ&T")
     factories.brand("中通")
     sf = factories.brand("顺丰", aliases="顺丰速运")
-    enterprise = factories.enterprise(nanqiao_town, name="上海南桥顺丰快递服务有限公司", of_brand=sf)
+    enterprise = factories.enterprise(
+        nanqiao_town, name="上海南桥顺丰快递服务有限公司", of_brand=sf
+    )
     return factories.outlet(nanqiao_town, enterprise, name="顺丰南桥中心网点")
 
 
@@ -59,7 +61,10 @@ def assert_fixture_imported(sf_outlet) -> None:
     }
     zto = Outlet.objects.get(name="中通南桥一部")
     assert zto.verification == "pending"
-    assert (zto.enterprise.name, zto.enterprise.verification) == ("上海南桥中通快递有限公司", "pending")
+    assert (zto.enterprise.name, zto.enterprise.verification) == (
+        "上海南桥中通快递有限公司",
+        "pending",
+    )
     assert Courier.objects.get(name="张三").enterprise == zto.enterprise
     # The near-duplicate and the exact name are the registered outlet, which stays verified.
     assert set(sf_outlet.couriers.values_list("name", flat=True)) == {"张四", "张五"}
@@ -88,7 +93,10 @@ def test_preview_lists_new_outlets_and_enterprises_with_their_couriers(registry)
     )
     assert listed[("outlet", "中通南桥一部")]["couriers"] == 1
     matches = {(m["typed"], m["name"]): m["rows"] for m in report.matched_references}
-    assert matches == {("极兔南桥２部", "极兔南桥2部"): 1, ("顺丰 南桥中心站", "顺丰南桥中心网点"): 1}
+    assert matches == {
+        ("极兔南桥２部", "极兔南桥2部"): 1,
+        ("顺丰 南桥中心站", "顺丰南桥中心网点"): 1,
+    }
     assert not Outlet.objects.filter(verification="pending").exists()  # a preview writes nothing
 
 
@@ -137,7 +145,12 @@ def test_an_error_anywhere_creates_no_outlet(registry):
 
 
 def test_new_outlet_needs_a_brand_or_an_enterprise(registry):
-    data = xlsx([["姓名", "手机号码", "工作街镇", "网点名称"], ["张一", "13800000001", "南桥镇", "无名网点"]])
+    data = xlsx(
+        [
+            ["姓名", "手机号码", "工作街镇", "网点名称"],
+            ["张一", "13800000001", "南桥镇", "无名网点"],
+        ]
+    )
     report = run(data)
     assert [e.message for e in report.errors] == [
         "未登记的网点（或不在本街镇）：要登记为新网点，请填写快递品牌或加盟企业"
@@ -145,9 +158,13 @@ def test_new_outlet_needs_a_brand_or_an_enterprise(registry):
 
 
 def test_new_enterprise_needs_a_brand(registry):
-    data = xlsx([["姓名", "手机号码", "工作街镇", "加盟企业"], ["张一", "13800000001", "南桥镇", "新公司"]])
+    data = xlsx(
+        [["姓名", "手机号码", "工作街镇", "加盟企业"], ["张一", "13800000001", "南桥镇", "新公司"]]
+    )
     report = run(data)
-    assert [e.message for e in report.errors] == ["未登记的加盟企业：要登记为新企业，请填写快递品牌"]
+    assert [e.message for e in report.errors] == [
+        "未登记的加盟企业：要登记为新企业，请填写快递品牌"
+    ]
 
 
 def test_outlet_of_another_enterprise_is_not_duplicated(registry, nanqiao_town):
@@ -159,7 +176,9 @@ def test_outlet_of_another_enterprise_is_not_duplicated(registry, nanqiao_town):
         ]
     )
     report = run(data)
-    assert report.errors[0].message == "该网点属于“上海南桥顺丰快递服务有限公司”，与所填加盟企业不符"
+    assert (
+        report.errors[0].message == "该网点属于“上海南桥顺丰快递服务有限公司”，与所填加盟企业不符"
+    )
 
 
 def test_two_near_duplicates_are_ambiguous(registry, nanqiao_town):
