@@ -286,3 +286,22 @@ def test_a_new_outlet_spread_over_chunks_is_created_once(registry, monkeypatch):
     outlet = Outlet.objects.get(name="极兔南桥5部")
     assert outlet.couriers.count() == 10
     assert report.new_references[1]["couriers"] == 10
+
+
+def test_a_registered_courier_moves_to_a_new_outlet(registry, nanqiao_town):
+    factories.courier(nanqiao_town, name="张一", phone="13800000001")
+    data = xlsx(
+        [
+            ["姓名", "手机号码", "工作街镇", "快递品牌", "网点名称"],
+            ["张一", "13800000001", "南桥镇", "极兔", "极兔南桥7部"],
+        ]
+    )
+    report = run(data)
+    assert (report.new, report.updated, report.written) == (0, 1, True)
+    courier = Courier.objects.get()
+    assert (courier.outlet.name, courier.enterprise.name, courier.brand.name) == (
+        "极兔南桥7部",
+        PLACEHOLDER,
+        "极兔",
+    )
+    assert report.new_references[1]["couriers"] == 1
