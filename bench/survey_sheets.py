@@ -587,3 +587,73 @@ def build_merged_survey(
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue(), people, merges
+
+
+def build_survey_with_new_outlets(
+    count: int, refs: ReferenceData, seed: int, share: float = 0.05, per_town: int = 4
+) -> tuple[bytes, list[Person], int]:
+    """The messy survey of build_survey where `share` of the rows name an outlet the registry
+    lacks (up to `per_town` new ones per brand and town, a third of their rows writing the
+    digit full-width, 新１部 for 新1部), with their brand and no enterprise: the import creates
+    each once, 待核实, under the brand's placeholder enterprise of the town. Each such person's
+    outlet and enterprise are unsaved stand-ins (name, town, brand) until
+    ``resolve_new_outlets`` finds what the import created. Returns the bytes, the people and
+    the number of distinct new outlets."""
+    from openpyxl import Workbook
+
+    from couriers.imports.new_references import placeholder_name
+    from couriers.models import Enterprise, Outlet
+
+    rng = random.Random(seed)
+    layout = _layout(rng)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("排摸登记表")
+    sheet.append([TITLE])
+    sheet.append([header for _, header in layout])
+    people: list[Person] = []
+    new_names: set[str] = set()
+    stand_ins: dict[tuple[int, int], Enterprise] = {}
+    for person, cells in generate_people(count, refs, rng):
+        if rng.random() < share:
+            brand, town = person.brand, person.work_town
+            number = rng.randint(1, per_town)
+            name = f"{brand.name}{town.short_name}新{number}部"
+            written = name if rng.random() < 0.67 else name.translate(FULLWIDTH_DIGITS)
+            cells |= {"brand": brand.name, "enterprise": None, "outlet": written}
+            enterprise = stand_ins.setdefault(
+                (brand.pk, town.pk), Enterprise(name=placeholder_name(brand, town), brand=brand)
+            )
+            person.enterprise = enterprise
+            person.outlet = Outlet(name=name, town=town, enterprise=enterprise)
+            new_names.add(name)
+        sheet.append([cells.get(key) for key, _ in layout])
+        people.append(person)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue(), people, len(new_names)
+
+
+def resolve_new_outlets(people: list[Person]) -> None:
+    """Point the stand-ins of build_survey_with_new_outlets at the outlets the import made."""
+    from couriers.models import Outlet, Verification
+
+    made = {
+        (o.name, o.town_id): o
+        for o in Outlet.objects.filter(verification=Verification.PENDING).select_related(
+            "enterprise"
+        )
+    }
+    for person in people:
+        if person.outlet is not None and person.outlet.pk is None:
+            found = made.get((person.outlet.name, person.work_town.pk))
+            if found is None:
+                raise BenchError(f"the import did not create the outlet {person.outlet.name}")
+            person.outlet, person.enterprise = found, found.enterprise
+
+
+def delete_new_outlets() -> None:
+    """Remove what an import of build_survey_with_new_outlets created (couriers first)."""
+    from couriers.models import Enterprise, Outlet, Verification
+
+    Outlet.objects.filter(verification=Verification.PENDING).delete()
+    Enterprise.objects.filter(verification=Verification.PENDING).delete()

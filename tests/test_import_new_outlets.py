@@ -305,3 +305,19 @@ def test_a_registered_courier_moves_to_a_new_outlet(registry, nanqiao_town):
         "极兔",
     )
     assert report.new_references[1]["couriers"] == 1
+
+
+def test_a_new_outlet_first_written_full_width_is_registered_in_ascii(registry):
+    data = xlsx(
+        [
+            ["姓名", "手机号码", "工作街镇", "快递品牌", "网点名称"],
+            ["张一", "13800000001", "南桥镇", "极兔", "极兔南桥３部（东）"],
+            ["张二", "13800000002", "南桥镇", "极兔", "极兔南桥3部（东）"],
+        ]
+    )
+    report = run(data)
+    assert report.ok and report.written
+    assert Outlet.objects.get(verification="pending").name == "极兔南桥3部（东）"
+    assert [(m["typed"], m["name"], m["rows"]) for m in report.matched_references] == [
+        ("极兔南桥３部（东）", "极兔南桥3部（东）", 1)
+    ]

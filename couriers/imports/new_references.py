@@ -10,7 +10,8 @@ will get. Rules:
 - a name that differs from a registered outlet's of the same brand and town only in spaces,
   full-width digits/letters or a 部/点/站 ending (`name_key`) is that outlet, and the preview
   says how it was read («“极兔奉浦２部” 按 “极兔奉浦2部” 导入»); the same holds between two
-  spellings of one new outlet in the file;
+  spellings of one new outlet in the file, which is registered with ASCII digits and letters
+  (`clean_name`) whichever spelling comes first;
 - a new outlet hangs under the row's enterprise; a row without one puts it under its brand's
   placeholder enterprise of the town («极兔·奉浦街道（待核实）»), itself 待核实, which staff
   merge into the real enterprise once known (couriers.references.merge_into);
@@ -37,6 +38,18 @@ def name_key(name: str) -> str:
     spaces of any width, case ignored, without a 部/点/站 ending."""
     key = "".join(unicodedata.normalize("NFKC", name).split()).casefold()
     return _ENDING.sub("", key) or key
+
+
+# Full-width digits and Latin letters (０-９, Ａ-Ｚ, ａ-ｚ) as ASCII; Chinese punctuation such
+# as （） stays as it is written.
+_HALF_WIDTH = {code: code - 0xFEE0 for code in (*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B))}
+_HALF_WIDTH |= {code: code - 0xFEE0 for code in range(0xFF41, 0xFF5B)}
+
+
+def clean_name(name: str) -> str:
+    """The name a new outlet is registered under: full-width digits and letters as ASCII,
+    single spaces."""
+    return " ".join(name.translate(_HALF_WIDTH).split())
 
 
 def placeholder_name(brand: Brand, town: Town) -> str:
@@ -112,13 +125,13 @@ class NewReferences:
             return self._matched(name, outlet, row)
         if enterprise is None:
             enterprise = self._placeholder(brand, town, row)
-        if enterprise.pk is not None and (enterprise.pk, name) in self.taken_outlets:
+        if enterprise.pk is not None and (enterprise.pk, clean_name(name)) in self.taken_outlets:
             raise Problem(OTHER_TOWN)  # the enterprise has it, in a town the user cannot see
-        outlet = Outlet(name=name, enterprise=enterprise, town=town)
+        outlet = Outlet(name=clean_name(name), enterprise=enterprise, town=town)
         outlet.verification = Verification.PENDING
         self.outlets[pending_key] = outlet
         self._entry(outlet, "outlet", row, brand=brand, town=town, enterprise=enterprise)
-        return outlet
+        return self._matched(name, outlet, row)
 
     def _placeholder(self, brand: Brand, town: Town, row: int) -> Enterprise:
         name = placeholder_name(brand, town)
