@@ -6,6 +6,7 @@ Through `import_survey` and through the admin upload → preview → confirm."""
 
 from __future__ import annotations
 
+import io
 from io import StringIO
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 from auditlog.models import LogEntry
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from openpyxl import Workbook
 
 from couriers.imports.new_references import name_key
 from couriers.imports.sheet_import import OTHER_TOWN
@@ -321,3 +323,25 @@ def test_a_new_outlet_first_written_full_width_is_registered_in_ascii(registry):
     assert [(m["typed"], m["name"], m["rows"]) for m in report.matched_references] == [
         ("极兔南桥３部（东）", "极兔南桥3部（东）", 1)
     ]
+
+
+def test_new_outlets_of_a_workbook_name_their_sheet(registry):
+    workbook = Workbook()
+    first = workbook.active
+    first.title = "南桥镇"
+    second = workbook.create_sheet("西渡街道")
+    header = ["姓名", "手机号码", "工作街镇", "快递品牌", "网点名称"]
+    first.append(header)
+    first.append(["张一", "13800000001", "南桥镇", "极兔", "极兔南桥2部"])
+    second.append(header)
+    second.append(["李一", "13800000002", "西渡街道", "极兔", "极兔西渡1部"])
+    second.append(["李二", "13800000003", "南桥镇", "极兔", "极兔南桥２部"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    report = run(buffer.getvalue())
+    assert report.ok, [str(e) for e in report.errors]
+    outlets = {e["name"]: e["sheet"] for e in report.new_references if e["kind"] == "outlet"}
+    assert outlets == {"极兔南桥2部": "南桥镇", "极兔西渡1部": "西渡街道"}
+    [match] = report.matched_references
+    assert (match["sheet"], match["row"], match["name"]) == ("西渡街道", 3, "极兔南桥2部")
+    assert Outlet.objects.get(name="极兔南桥2部").couriers.count() == 2

@@ -79,6 +79,7 @@ class NewReferences:
         self.outlets: dict[tuple[int, int, str, str], Outlet] = {}
         self.entries: dict[int, dict] = {}  # id() of a new record → its line in the report
         self.matches: dict[tuple[str, str], dict] = {}
+        self.sheet = ""  # the sheet being planned (the importer sets it), named beside rows
 
     # --- planning -----------------------------------------------------------------------------
 
@@ -145,6 +146,7 @@ class NewReferences:
             match = self.matches.get((typed, outlet.name))
             if match is None:
                 match = {"kind": "outlet", "typed": typed, "name": outlet.name, "row": row}
+                match["sheet"] = self.sheet
                 match["rows"] = 0
                 self.matches[(typed, outlet.name)] = match
                 self.report.matched_references.append(match)
@@ -159,6 +161,7 @@ class NewReferences:
             "town": town.name,
             "enterprise": enterprise.name if enterprise is not None else "",
             "row": row,
+            "sheet": self.sheet,
             "couriers": 0,
         }
         self.entries[id(record)] = entry

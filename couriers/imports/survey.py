@@ -401,6 +401,7 @@ class CourierSurveyImporter(SheetImporter):
         or new 待核实 records in the row's work town (couriers.imports.new_references)."""
         values, refs, town = record.values, self.refs, resolved.get("work_town")
         brand, enterprise, new = resolved.get("brand"), None, self.new_refs
+        new.sheet = self._sheet_names[self._sheet_index]
         # A row that failed already (its town, its brand …) says nothing new to create.
         may_create = town is not None and not record.failed
         if values.get("enterprise"):
