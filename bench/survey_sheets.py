@@ -211,6 +211,10 @@ def _birth_cell(
             ("digits", 3),
         ],
     )
+    if style == "number" and not with_id and born.month in (1, 10):
+        # 1985.1 as a number could be January or October (1985.10 stored as a number): the
+        # import refuses it without an ID number to settle it, so offices must type it.
+        style = "dot"
     if style == "blank":
         return None, False
     return {
