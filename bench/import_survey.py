@@ -230,8 +230,16 @@ class Shape:
 
 def _print_sheets(label: str, report: ImportReport) -> None:
     """The rows read, and each sheet's counts where the report has them."""
-    sheets = getattr(report, "sheets", None)
-    shown = f"; sheets {sheets}" if sheets else ""
+    sheets = getattr(report, "sheets", None) or []
+    shown = (
+        "; "
+        + "、".join(
+            f"{sheet.name} {sheet.rows:,} 行" if not sheet.skipped else f"{sheet.name} 跳过"
+            for sheet in sheets
+        )
+        if len(sheets) > 1
+        else ""
+    )
     print(f"  {label}: the import read {report.rows:,} rows{shown}", flush=True)
 
 
