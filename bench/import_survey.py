@@ -50,6 +50,17 @@ What it measures
     a blank line in the middle and a trailing 合计 line. Every row is valid: any import error, a
     wrong count or imported values that differ from the generated ones make the script exit 1.
 
+    Two more workbooks of the same number of rows go through the same interleaved runs (new,
+    then re-import), against the same baseline (bench/survey_sheets.py): one sheet per town
+    (4 town sheets of --rows/4 couriers, each with its title line and 合计, plus a 填表说明 sheet
+    without a header, to be skipped), and a roster with 快递品牌/加盟企业/网点名称/工作街镇 merged
+    down each block of couriers of one outlet (the value in the top cell only). Each must
+    import every row with the generated values; a shape that does not (its reader is wrong) is
+    reported NOT MEASURED and the script exits 1 after printing the other figures. A third
+    shape is the messy survey with 5% of its rows naming outlets the registry lacks (a few per
+    brand and town, some with full-width digits): the import creates each once, 待核实 (they
+    are deleted again before each import of new rows). ``--no-shapes`` skips all three.
+
 How to run it (from the project folder, with PostgreSQL running)
     .venv/bin/python bench/import_survey.py
 
@@ -82,6 +93,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -89,7 +101,18 @@ from typing import TYPE_CHECKING, Any
 import common
 from common import BenchError, timed
 from survey_memory import run_memory_child
-from survey_sheets import COMPARED_COLUMNS, FILENAME, Person, ReferenceData, build_survey
+from survey_sheets import (
+    COMPARED_COLUMNS,
+    FILENAME,
+    Person,
+    ReferenceData,
+    build_merged_survey,
+    build_survey,
+    build_survey_with_new_outlets,
+    build_town_sheets,
+    delete_new_outlets,
+    resolve_new_outlets,
+)
 
 if TYPE_CHECKING:
     from couriers.imports.sheet_import import ImportReport
@@ -103,6 +126,7 @@ SEED = 20250301
 TARGET_RATIO = 0.5
 TARGET_RATIO_REIMPORT = 0.3
 TARGET_PEAK_MB = 300
+TOWN_SHEETS = 4  # the multi-sheet workbook: this many town sheets of --rows / TOWN_SHEETS rows
 
 
 # --- the courier table ----------------------------------------------------------------------
@@ -155,6 +179,68 @@ def run_import(data: bytes) -> ImportReport:
     from couriers.imports.survey import CourierSurveyImporter
 
     return CourierSurveyImporter(user=None).run(data, FILENAME)
+
+
+@dataclasses.dataclass
+class Shape:
+    """A workbook of another shape, imported new and again in the same interleaved runs: one
+    sheet per town, or merged cells. `problem` holds why it stopped being measured (a wrong
+    count or value: the reader of that shape is not right), reported and exit status 1."""
+
+    label: str
+    data: bytes
+    people: list[Person]
+    detail: str
+    # Shapes whose import creates outlets: undo it before each import of new rows, and point
+    # the people at what it created before their values are compared.
+    reset: Callable[[], None] | None = None
+    resolve: Callable[[list[Person]], None] | None = None
+    new: Timings = dataclasses.field(init=False)
+    again: Timings = dataclasses.field(init=False)
+    problem: str = ""
+
+    def __post_init__(self) -> None:
+        self.new = Timings(f"{self.label}: import new", len(self.people))
+        self.again = Timings(f"{self.label}: re-import", len(self.people))
+
+    def measure(self, run: int) -> None:
+        if self.problem:
+            return
+        rows = len(self.people)
+        try:
+            clear_couriers()
+            if self.reset is not None:
+                self.reset()
+            seconds, report = timed(partial(run_import, self.data))
+            _print_sheets(self.label, report)
+            check_report(report, rows, new=rows, unchanged=0, written=True)
+            self.new.seconds.append(seconds)
+            if run == 0:
+                if self.resolve is not None:
+                    self.resolve(self.people)
+                verify_values(self.people)
+            vacuum_analyze()
+            seconds, report = timed(partial(run_import, self.data))
+            check_report(report, rows, new=0, unchanged=rows, written=False)
+            self.again.seconds.append(seconds)
+        except BenchError as error:
+            self.problem = str(error).splitlines()[0]
+            print(f"  {self.label}: NOT MEASURED: {self.problem}", flush=True)
+
+
+def _print_sheets(label: str, report: ImportReport) -> None:
+    """The rows read, and each sheet's counts where the report has them."""
+    sheets = getattr(report, "sheets", None) or []
+    shown = (
+        "; "
+        + "、".join(
+            f"{sheet.name} {sheet.rows:,} 行" if not sheet.skipped else f"{sheet.name} 跳过"
+            for sheet in sheets
+        )
+        if len(sheets) > 1
+        else ""
+    )
+    print(f"  {label}: the import read {report.rows:,} rows{shown}", flush=True)
 
 
 def check_report(
@@ -225,7 +311,9 @@ def diagnose(data: bytes) -> str:
         return f"(no diagnosis: {problem!r})"
 
 
-def measure(data: bytes, people: list[Person], runs: int) -> list[Timings]:
+def measure(
+    data: bytes, people: list[Person], runs: int, shapes: list[Shape] = ()
+) -> list[Timings]:
     from django.test.utils import override_settings
 
     from couriers.models import Courier
@@ -236,6 +324,11 @@ def measure(data: bytes, people: list[Person], runs: int) -> list[Timings]:
     baseline = Timings(f"baseline bulk_create (batch {BATCH_SIZE})", rows)
     with override_settings(DEBUG=False):
         for run in range(runs):
+            # The shapes go before the main three on every other run, so that neither side
+            # always meets the database right after the baseline's bulk insert.
+            if run % 2:
+                for shape in shapes:
+                    shape.measure(run)
             clear_couriers()
             seconds, report = timed(partial(run_import, data))
             check_report(report, rows, new=rows, unchanged=0, written=True)
@@ -258,9 +351,18 @@ def measure(data: bytes, people: list[Person], runs: int) -> list[Timings]:
                 raise BenchError(f"baseline wrote {Courier.objects.count()} rows, not {rows}")
             baseline.seconds.append(seconds)
             del objs
+            if not run % 2:
+                for shape in shapes:
+                    shape.measure(run)
+            shown = "".join(
+                f", {shape.label} {shape.new.seconds[-1]:.2f} s / {shape.again.seconds[-1]:.2f} s"
+                for shape in shapes
+                if not shape.problem
+            )
             print(
                 f"  run {run + 1}/{runs}: import new {new.seconds[-1]:.2f} s, "
-                f"re-import {again.seconds[-1]:.2f} s, baseline {baseline.seconds[-1]:.2f} s",
+                f"re-import {again.seconds[-1]:.2f} s, baseline {baseline.seconds[-1]:.2f} s"
+                + shown,
                 flush=True,
             )
     return [new, again, baseline]
@@ -427,13 +529,19 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--profile", action="store_true", help="print a cProfile of one extra import of new rows"
     )
+    parser.add_argument(
+        "--no-shapes",
+        dest="shapes",
+        action="store_false",
+        help="skip the multi-sheet and merged-cell workbooks",
+    )
     args = parser.parse_args()
     if args.rows < 1 or args.runs < 1 or args.memory_rows < 0:
         parser.error("--rows and --runs must be positive, --memory-rows not negative")
     return args
 
 
-def run(args: argparse.Namespace) -> None:
+def run(args: argparse.Namespace) -> int:
     import django
     from django.db import connection
 
@@ -457,7 +565,8 @@ def run(args: argparse.Namespace) -> None:
         flush=True,
     )
 
-    timings = measure(data, people, args.runs)
+    shapes = build_shapes(args.rows, refs) if args.shapes else []
+    timings = measure(data, people, args.runs, shapes)
     if args.profile:
         profile_import(data, args.rows)
     del data, people
@@ -467,8 +576,68 @@ def run(args: argparse.Namespace) -> None:
     if args.memory_rows:
         memory = measure_memory(args.memory_rows, refs, args.database_url, trace=args.tracemalloc)
     summary = print_report(timings, memory, args.memory_rows, vendor, args.runs)
+    summary["shapes"] = report_shapes(shapes, timings[2])
     print(f"total time {time.perf_counter() - began:.0f} s")
     print(json.dumps(summary, ensure_ascii=False))
+    # A shape whose rows or values came out wrong is broken, not slow.
+    return 1 if any(shape.problem for shape in shapes) else 0
+
+
+def build_shapes(rows: int, refs: ReferenceData) -> list[Shape]:
+    """The multi-sheet and merged-cell workbooks of `rows` couriers in all."""
+    started = time.perf_counter()
+    per_sheet = rows // TOWN_SHEETS
+    data, people, names = build_town_sheets(per_sheet, TOWN_SHEETS, refs, SEED + 2)
+    sheets = Shape(
+        f"{TOWN_SHEETS} town sheets",
+        data,
+        people,
+        f"{TOWN_SHEETS} sheets ({'、'.join(names)}) x {per_sheet:,} rows + a sheet without header",
+    )
+    data, people, merges = build_merged_survey(rows, refs, SEED + 3)
+    merged = Shape(
+        "merged cells", data, people, f"{rows:,} rows, {merges:,} merged ranges down the blocks"
+    )
+    data, people, outlets = build_survey_with_new_outlets(rows, refs, SEED + 4)
+    new_outlets = Shape(
+        "new outlets",
+        data,
+        people,
+        f"{rows:,} rows, 5% naming {outlets} outlets the registry lacks (created 待核实)",
+        reset=delete_new_outlets,
+        resolve=resolve_new_outlets,
+    )
+    shapes = [sheets, merged, new_outlets]
+    for shape in shapes:
+        print(f"generated {shape.label}: {shape.detail}, {len(shape.data) / 2**20:.1f} MB")
+    print(f"  in {time.perf_counter() - started:.1f} s", flush=True)
+    return shapes
+
+
+def report_shapes(shapes: list[Shape], baseline: Timings) -> list[dict[str, Any]]:
+    figures = []
+    for shape in shapes:
+        entry: dict[str, Any] = {"shape": shape.label, "rows": len(shape.people)}
+        if shape.problem:
+            print(f"{shape.label}: NOT MEASURED ({shape.problem})")
+            entry["problem"] = shape.problem
+        else:
+            ratio = shape.new.best_rate / baseline.best_rate
+            ratio_again = shape.again.best_rate / baseline.best_rate
+            print(
+                f"{shape.label} ({shape.detail}): import new {shape.new.best_rate:,.0f} rows/s "
+                f"({ratio:.2f}x baseline, target >= {TARGET_RATIO}), re-import "
+                f"{shape.again.best_rate:,.0f} rows/s ({ratio_again:.2f}x, target >= "
+                f"{TARGET_RATIO_REIMPORT})"
+            )
+            entry |= {
+                "import_new_rows_per_s": round(shape.new.best_rate),
+                "reimport_rows_per_s": round(shape.again.best_rate),
+                "ratio": round(ratio, 3),
+                "ratio_reimport": round(ratio_again, 3),
+            }
+        figures.append(entry)
+    return figures
 
 
 def print_error(error: BenchError) -> None:

@@ -211,6 +211,10 @@ def _birth_cell(
             ("digits", 3),
         ],
     )
+    if style == "number" and not with_id and born.month in (1, 10):
+        # 1985.1 as a number could be January or October (1985.10 stored as a number): the
+        # import refuses it without an ID number to settle it, so offices must type it.
+        style = "dot"
     if style == "blank":
         return None, False
     return {
@@ -271,18 +275,24 @@ def _choices() -> dict[str, Any]:
 
 
 def generate_people(
-    count: int, refs: ReferenceData, rng: random.Random, month_dates_with_id: bool = True
+    count: int,
+    refs: ReferenceData,
+    rng: random.Random,
+    month_dates_with_id: bool = True,
+    start: int = 0,
+    used_ids: set[str] | None = None,
 ) -> Iterator[tuple[Person, dict[str, Any]]]:
-    """`count` valid, distinct couriers: each as the typed truth and as messy sheet cells."""
+    """`count` valid, distinct couriers: each as the typed truth and as messy sheet cells.
+    Calls that share a file give each its own `start` (phones) and one `used_ids` set."""
     from couriers import validators
     from couriers.demo import GIVEN, HOME_REGIONS, SURNAMES
     from couriers.models import Courier
 
     member_values = set(Courier.PoliticalStatus.member_values())
     choices = _choices()
-    used_ids: set[str] = set()
+    used_ids = set() if used_ids is None else used_ids
     today = datetime.date.today()
-    for i in range(count):
+    for i in range(start, start + count):
         cells: dict[str, Any] = {"序号": i + 1}
         name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice([1, 2])))
         cells["name"] = f" {name} " if rng.random() < 0.03 else name
@@ -450,3 +460,204 @@ def build_survey(
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue(), people
+
+
+# --- workbooks of other shapes (issue 15): a sheet per town, and merged cells -------------------
+
+
+def _header_lines(sheet, layout: list[tuple[str, str]], title: str = TITLE) -> None:
+    from openpyxl.utils import get_column_letter
+
+    sheet.append([title])
+    sheet.merge_cells(f"A1:{get_column_letter(len(layout))}1")
+    sheet.append([header for _, header in layout])
+
+
+def build_town_sheets(
+    per_sheet: int, sheets: int, refs: ReferenceData, seed: int, keep_people: bool = True
+) -> tuple[bytes, list[Person], list[str]]:
+    """One sheet per town (as a district office collects the towns' returns into one
+    workbook): `sheets` towns with the most outlets, `per_sheet` couriers each, the same
+    messy cells and column layout as build_survey; then an empty 说明 sheet with no header,
+    which the import must skip. Returns the bytes, the people and the data sheets' names."""
+    from collections import Counter
+
+    from openpyxl import Workbook
+
+    rng = random.Random(seed)
+    layout = _layout(rng)
+    by_town = Counter(outlet.town_id for outlet in refs.outlets)
+    towns = [town_id for town_id, _ in by_town.most_common(sheets)]
+    if len(towns) < sheets:
+        raise BenchError(f"the demo has outlets in {len(towns)} towns, not {sheets}")
+    workbook = Workbook(write_only=True)
+    people: list[Person] = []
+    names: list[str] = []
+    used_ids: set[str] = set()
+    for n, town_id in enumerate(towns):
+        town_refs = dataclasses.replace(
+            refs, outlets=[o for o in refs.outlets if o.town_id == town_id]
+        )
+        town = town_refs.outlets[0].town
+        sheet = workbook.create_sheet(town.name)
+        names.append(town.name)
+        sheet.append([f"{TITLE}（{town.name}）"])
+        sheet.append([header for _, header in layout])
+        generated = generate_people(
+            per_sheet, town_refs, rng, start=n * per_sheet, used_ids=used_ids
+        )
+        for person, cells in generated:
+            sheet.append([cells.get(key) for key, _ in layout])
+            if keep_people:
+                people.append(person)
+        sheet.append(["合计", f"共 {per_sheet} 人"])
+    notes = workbook.create_sheet("填表说明")
+    notes.append(["请按街镇分别填写，每个街镇一张工作表。"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue(), people, names
+
+
+MERGED_KEYS = ("brand", "enterprise", "outlet", "work_town")
+
+
+def build_merged_survey(
+    count: int, refs: ReferenceData, seed: int, keep_people: bool = True
+) -> tuple[bytes, list[Person], int]:
+    """A survey sorted by outlet with 快递品牌, 加盟企业, 网点名称 and 工作街镇 merged down each
+    block of couriers of one outlet (blocks of 3 to 40 rows), the value in the block's top cell
+    only — how offices lay out a roster. Returns the bytes, the people (each with the block's
+    outlet, enterprise and brand: what a merged cell says for every row) and the number of
+    merged ranges."""
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+
+    rng = random.Random(seed)
+    layout = _layout(rng)
+    generated = list(generate_people(count, refs, rng))
+    generated.sort(key=lambda item: (item[0].enterprise.pk, item[0].work_town.pk))
+    workbook = Workbook()  # merged ranges need the normal (not write-only) workbook
+    sheet = workbook.active
+    sheet.title = "排摸登记表"
+    _header_lines(sheet, layout)
+    positions = {key: i + 1 for i, (key, _) in enumerate(layout) if key in MERGED_KEYS}
+    first_data_row = 3
+    people: list[Person] = []
+    merges = 0
+    at = 0
+    while at < len(generated):
+        top_person, top_cells = generated[at]
+        size = rng.randint(3, 40)
+        block = [top_person]
+        end = at + 1
+        while (
+            end < len(generated)
+            and len(block) < size
+            and generated[end][0].enterprise.pk == top_person.enterprise.pk
+            and generated[end][0].work_town.pk == top_person.work_town.pk
+        ):
+            block.append(generated[end][0])
+            end += 1
+        outlet = next(
+            (
+                o
+                for o in refs.outlets
+                if o.enterprise_id == top_person.enterprise.pk
+                and o.town_id == top_person.work_town.pk
+            ),
+            None,
+        )
+        top_cells = {**top_cells, "enterprise": top_person.enterprise.name}
+        top_cells["outlet"] = outlet.name if outlet is not None else None
+        top_cells["work_town"] = top_person.work_town.name
+        start_row = first_data_row + at
+        for offset in range(len(block)):
+            _, cells = generated[at + offset]
+            row = [cells.get(key) for key, _ in layout]
+            for key, column in positions.items():
+                row[column - 1] = top_cells.get(key) if offset == 0 else None
+            sheet.append(row)
+            person = block[offset]
+            person.outlet = outlet
+            if keep_people:
+                people.append(person)
+        if len(block) > 1:
+            for column in positions.values():
+                letter = get_column_letter(column)
+                sheet.merge_cells(f"{letter}{start_row}:{letter}{start_row + len(block) - 1}")
+                merges += 1
+        at = end
+    sheet.append(["合计", f"共 {count} 人"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue(), people, merges
+
+
+def build_survey_with_new_outlets(
+    count: int, refs: ReferenceData, seed: int, share: float = 0.05, per_town: int = 4
+) -> tuple[bytes, list[Person], int]:
+    """The messy survey of build_survey where `share` of the rows name an outlet the registry
+    lacks (up to `per_town` new ones per brand and town, a third of their rows writing the
+    digit full-width, 新１部 for 新1部), with their brand and no enterprise: the import creates
+    each once, 待核实, under the brand's placeholder enterprise of the town. Each such person's
+    outlet and enterprise are unsaved stand-ins (name, town, brand) until
+    ``resolve_new_outlets`` finds what the import created. Returns the bytes, the people and
+    the number of distinct new outlets."""
+    from openpyxl import Workbook
+
+    from couriers.imports.new_references import placeholder_name
+    from couriers.models import Enterprise, Outlet
+
+    rng = random.Random(seed)
+    layout = _layout(rng)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("排摸登记表")
+    sheet.append([TITLE])
+    sheet.append([header for _, header in layout])
+    people: list[Person] = []
+    new_names: set[str] = set()
+    stand_ins: dict[tuple[int, int], Enterprise] = {}
+    for person, cells in generate_people(count, refs, rng):
+        if rng.random() < share:
+            brand, town = person.brand, person.work_town
+            number = rng.randint(1, per_town)
+            name = f"{brand.name}{town.short_name}新{number}部"
+            written = name if rng.random() < 0.67 else name.translate(FULLWIDTH_DIGITS)
+            cells |= {"brand": brand.name, "enterprise": None, "outlet": written}
+            enterprise = stand_ins.setdefault(
+                (brand.pk, town.pk), Enterprise(name=placeholder_name(brand, town), brand=brand)
+            )
+            person.enterprise = enterprise
+            person.outlet = Outlet(name=name, town=town, enterprise=enterprise)
+            new_names.add(name)
+        sheet.append([cells.get(key) for key, _ in layout])
+        people.append(person)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue(), people, len(new_names)
+
+
+def resolve_new_outlets(people: list[Person]) -> None:
+    """Point the stand-ins of build_survey_with_new_outlets at the outlets the import made."""
+    from couriers.models import Outlet, Verification
+
+    made = {
+        (o.name, o.town_id): o
+        for o in Outlet.objects.filter(verification=Verification.PENDING).select_related(
+            "enterprise"
+        )
+    }
+    for person in people:
+        if person.outlet is not None and person.outlet.pk is None:
+            found = made.get((person.outlet.name, person.work_town.pk))
+            if found is None:
+                raise BenchError(f"the import did not create the outlet {person.outlet.name}")
+            person.outlet, person.enterprise = found, found.enterprise
+
+
+def delete_new_outlets() -> None:
+    """Remove what an import of build_survey_with_new_outlets created (couriers first)."""
+    from couriers.models import Enterprise, Outlet, Verification
+
+    Outlet.objects.filter(verification=Verification.PENDING).delete()
+    Enterprise.objects.filter(verification=Verification.PENDING).delete()

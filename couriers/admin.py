@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -33,10 +34,12 @@ from couriers.models import (
     PartyOrganization,
     StaffProfile,
     Town,
+    Verification,
 )
 from couriers.privacy import audit, personal_data
 from couriers.privacy.masking import mask_phone
-from couriers.scoping import staff_object_or_404
+from couriers.references import MergeRefused, brand_id_of, merge_into
+from couriers.scoping import scoped, staff_object_or_404
 from couriers.validators import normalize_id_number, normalize_phone
 
 
@@ -74,8 +77,67 @@ class BrandAdmin(admin.ModelAdmin):
         return "、".join(brand.alias_list())
 
 
+class MergeForm(forms.Form):
+    target = forms.ModelChoiceField(queryset=None, label="合并到", empty_label=None)
+
+    def __init__(self, *args, targets, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["target"].queryset = targets
+
+
+class VerificationActionsMixin:
+    """待核实 enterprises and outlets (registered by a survey import): a list filter, and two
+    actions — 核实 (mark verified) and 合并 (merge into the record it really is, on a page
+    choosing the target among the user's own town's records of the same brand)."""
+
+    actions = ["mark_verified", "merge"]
+
+    @admin.action(description="核实：标记为已核实", permissions=["change"])
+    def mark_verified(self, request, queryset):
+        done = 0
+        for record in queryset.filter(verification=Verification.PENDING):
+            record.verification = Verification.VERIFIED
+            record.save(update_fields=["verification"])  # one audit entry each
+            done += 1
+        self.message_user(request, f"已核实 {done} 个{self.opts.verbose_name}。")
+
+    @admin.action(description="合并到另一个同品牌的记录……", permissions=["change"])
+    def merge(self, request, queryset):
+        sources = list(queryset)
+        brands = {brand_id_of(record) for record in sources}
+        targets = scoped(self.model.objects.all(), request.user).exclude(
+            pk__in=[record.pk for record in sources]
+        )
+        brand_path = "enterprise__brand" if self.model is Outlet else "brand"
+        targets = targets.filter(**{f"{brand_path}__in": brands})
+        form = MergeForm(request.POST if "target" in request.POST else None, targets=targets)
+        if form.is_valid():
+            target = form.cleaned_data["target"]
+            try:
+                with transaction.atomic():
+                    moved = sum(merge_into(record, target, request.user) for record in sources)
+            except MergeRefused as refusal:
+                self.message_user(request, f"未合并：{refusal}", messages.ERROR)
+                return None
+            self.message_user(
+                request,
+                f"已将 {len(sources)} 个{self.opts.verbose_name}合并到“{target}”，"
+                f"转入 {moved} 条记录。",
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"合并{self.opts.verbose_name}",
+            "opts": self.opts,
+            "sources": sources,
+            "form": form,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/couriers/merge_references.html", context)
+
+
 @admin.register(Enterprise)
-class EnterpriseAdmin(VisitLinksMixin, SheetImportMixin, TownScopedAdmin):
+class EnterpriseAdmin(VerificationActionsMixin, VisitLinksMixin, SheetImportMixin, TownScopedAdmin):
     visit_target = "enterprise"
     import_kind = ImportJob.Kind.ENTERPRISES
     list_display = (
@@ -85,8 +147,10 @@ class EnterpriseAdmin(VisitLinksMixin, SheetImportMixin, TownScopedAdmin):
         "credit_code",
         "contact_person",
         "contact_phone_masked",
+        "verification",
     )
-    list_filter = ("town", "brand")
+    list_filter = ("verification", "town", "brand")
+    readonly_fields = ("verification",)
     list_select_related = ("brand", "town")
     search_fields = ("name", "credit_code")
     autocomplete_fields = ("brand",)
@@ -97,10 +161,11 @@ class EnterpriseAdmin(VisitLinksMixin, SheetImportMixin, TownScopedAdmin):
 
 
 @admin.register(Outlet)
-class OutletAdmin(VisitLinksMixin, TownScopedAdmin):
+class OutletAdmin(VerificationActionsMixin, VisitLinksMixin, TownScopedAdmin):
     visit_target = "outlet"
-    list_display = ("name", "enterprise", "brand", "town", "community")
-    list_filter = ("town", "enterprise__brand")
+    list_display = ("name", "enterprise", "brand", "town", "community", "verification")
+    list_filter = ("verification", "town", "enterprise__brand")
+    readonly_fields = ("verification",)
     list_select_related = ("enterprise__brand", "town", "community__town")
     search_fields = ("name", "address")
     autocomplete_fields = ("enterprise", "community")

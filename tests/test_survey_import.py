@@ -321,7 +321,9 @@ def test_the_models_own_rules_apply(refs, nanqiao_town):
     report = run(data)
     messages = {(e.row, e.column): e.message for e in report.errors}
     assert "只有党员" in messages[(2, "是否流动党员")]
-    assert messages[(3, "网点名称")] == "未登记的网点（或不在本街镇），请先导入企业网点名单"
+    # The outlet is another enterprise's: neither taken as it nor created again under this one.
+    owner = "“上海南桥顺丰快递服务有限公司”"
+    assert messages[(3, "网点名称")] == f"该网点属于{owner}，与所填加盟企业不符"
 
 
 def test_id_number_of_another_courier_is_an_error(nanqiao_town):

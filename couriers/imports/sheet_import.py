@@ -146,6 +146,10 @@ class ImportReport:
     preview: list[list[str]] = dataclasses.field(default_factory=list)
     # Each sheet of the file, read or skipped, in the file's order.
     sheets: list[SheetSummary] = dataclasses.field(default_factory=list)
+    # What the survey's rows name that the registry lacks (couriers.imports.new_references):
+    # created 待核实 on confirm; and names read as a near-duplicate of a known outlet.
+    new_references: list[dict] = dataclasses.field(default_factory=list)
+    matched_references: list[dict] = dataclasses.field(default_factory=list)
 
     @property
     def ok(self) -> bool:

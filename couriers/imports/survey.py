@@ -23,6 +23,7 @@ from django.utils import timezone
 from couriers import validators
 from couriers.casework.pipeline import status_for
 from couriers.imports import cell_values
+from couriers.imports.new_references import NewReferences, Problem
 from couriers.imports.sheet_import import (
     OTHER_TOWN,
     Column,
@@ -130,13 +131,14 @@ COLUMNS = [
         "enterprise",
         "加盟企业",
         aliases=("企业名称", "所属企业", "所在企业", "公司名称", "所属公司", "加盟公司"),
-        help="加盟企业全称，须已在系统中登记。",
+        help="加盟企业全称；未登记的企业导入时新建为“待核实”（须填写快递品牌）。",
     ),
     Column(
         "outlet",
         "网点名称",
         aliases=("网点", "所属网点", "所在网点", "营业网点"),
-        help="须已在系统中登记；同名网点请同时填写加盟企业。",
+        help="未登记的网点导入时新建为“待核实”（须填写快递品牌或加盟企业）；"
+        "同名网点请同时填写加盟企业。",
     ),
     Column(
         "work_town",
@@ -273,6 +275,7 @@ class CourierSurveyImporter(SheetImporter):
 
     def start(self, report: ImportReport) -> None:
         self.refs = References(self.town_id)
+        self.new_refs = NewReferences(self.refs, report)
         self.now = timezone.now()
 
     def new_plan(self, records: list[Record], report: ImportReport) -> SurveyPlan:
@@ -345,12 +348,17 @@ class CourierSurveyImporter(SheetImporter):
             for field, messages in problem.message_dict.items():
                 self.fail(record, field, report, messages[0])
             return None
+        # A record this import creates has no id yet: naming it is a change in itself.
+        created = {n for n in ("outlet", "enterprise") if self.new_refs.is_new(resolved.get(n))}
         if before is None:
             plan.new.append(courier)
+            self.new_refs.count(resolved.get("outlet"), resolved.get("enterprise"))
             return "new"
         changed = {name for name, value in before.items() if getattr(courier, name) != value}
+        changed |= {f"{name}_id" for name in created}
         if not changed:
             return "unchanged"
+        self.new_refs.count(resolved.get("outlet"), resolved.get("enterprise"))
         courier.updated_at = self.now
         plan.updated.append(courier)
         plan.changed_fields |= {name.removesuffix("_id") for name in changed}
@@ -370,20 +378,7 @@ class CourierSurveyImporter(SheetImporter):
             if brand is None:
                 fail("brand", "无法识别的快递品牌")
             resolved["brand"] = brand
-        if values.get("enterprise"):
-            enterprise = refs.enterprises.get(values["enterprise"])
-            if enterprise is None:
-                fail("enterprise", "未登记的加盟企业（或不在本街镇），请先导入企业网点名单")
-            resolved["enterprise"] = enterprise
-        if values.get("outlet"):
-            candidates = refs.outlets.get(values["outlet"], [])
-            if resolved.get("enterprise"):
-                candidates = [o for o in candidates if o.enterprise_id == resolved["enterprise"].pk]
-            if not candidates:
-                fail("outlet", "未登记的网点（或不在本街镇），请先导入企业网点名单")
-            elif len(candidates) > 1:
-                fail("outlet", "有多个同名网点，请同时填写加盟企业")
-            resolved["outlet"] = candidates[0] if len(candidates) == 1 else None
+        self._resolve_enterprise_and_outlet(record, report, resolved)
         if values.get("residence_community"):
             found = refs.communities.get(values["residence_community"], [])
             if len(found) != 1:
@@ -398,6 +393,49 @@ class CourierSurveyImporter(SheetImporter):
                 fail("managing_organization", "未登记的党组织（或不在本街镇）")
             resolved["managing_organization"] = organization
         return resolved
+
+    def _resolve_enterprise_and_outlet(
+        self, record: Record, report: ImportReport, resolved: dict
+    ) -> None:
+        """The row's enterprise and outlet: registered ones by exact name, else near-duplicates
+        or new 待核实 records in the row's work town (couriers.imports.new_references)."""
+        values, refs, town = record.values, self.refs, resolved.get("work_town")
+        brand, enterprise, new = resolved.get("brand"), None, self.new_refs
+        new.sheet = self._sheet_names[self._sheet_index]
+        # A row that failed already (its town, its brand …) says nothing new to create.
+        may_create = town is not None and not record.failed
+        if values.get("enterprise"):
+            enterprise = refs.enterprises.get(values["enterprise"])
+            if enterprise is None and may_create:
+                try:
+                    enterprise = new.enterprise(values["enterprise"], brand, town, record.row)
+                except Problem as problem:
+                    self.fail(record, "enterprise", report, str(problem))
+            resolved["enterprise"] = enterprise
+            if enterprise is None:
+                return
+        name = values.get("outlet")
+        if not name:
+            return
+        named = refs.outlets.get(name, [])
+        candidates = named
+        if enterprise is not None:
+            candidates = [o for o in named if o.enterprise_id == enterprise.pk]
+        if len(candidates) > 1:
+            self.fail(record, "outlet", report, "有多个同名网点，请同时填写加盟企业")
+        elif candidates:
+            resolved["outlet"] = candidates[0]
+        elif named:
+            owners = "、".join(f"“{o.enterprise.name}”" for o in named)
+            self.fail(record, "outlet", report, f"该网点属于{owners}，与所填加盟企业不符")
+        elif may_create:
+            try:
+                outlet = new.outlet(name, enterprise, brand, town, record.row)
+            except Problem as problem:
+                self.fail(record, "outlet", report, str(problem))
+            else:
+                resolved["outlet"] = outlet
+                resolved["enterprise"] = enterprise or outlet.enterprise
 
     @staticmethod
     def _wanted_values(values: dict, resolved: dict, is_new: bool) -> dict:
@@ -456,6 +494,14 @@ class CourierSurveyImporter(SheetImporter):
             courier.enterprise = refs.enterprise_by_id[courier.enterprise_id]
 
     def write(self, plan: SurveyPlan) -> None:
+        self.new_refs.save()
+        fields = [Courier._meta.get_field(name) for name in ("outlet", "enterprise")]
+        for courier in (*plan.new, *plan.updated):
+            # Couriers of a record created just now hold it, not yet its id.
+            for field in fields:
+                related = field.get_cached_value(courier, None)
+                if related is not None and getattr(courier, field.attname) is None:
+                    setattr(courier, field.attname, related.pk)
         if connection.vendor == "postgresql":
             _copy_new_couriers(plan.new)
         else:

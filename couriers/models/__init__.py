@@ -27,6 +27,7 @@ from couriers.models.registry import (
     PipelineStage,
     StaffProfile,
     Town,
+    Verification,
     contact_cutoff,
     stall_cutoff,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "StaffProfile",
     "StatusCheck",
     "Town",
+    "Verification",
     "Visit",
     "_import_upload_path",
     "contact_cutoff",

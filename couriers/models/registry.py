@@ -160,6 +160,25 @@ class Brand(models.Model):
         return {_brand_key(self.name), *(_brand_key(a) for a in self.alias_list())}
 
 
+class Verification(models.TextChoices):
+    """Whether staff have confirmed an enterprise or outlet: a survey import registers the ones
+    its rows name that the registry does not hold yet as 待核实 (couriers.imports.new_references);
+    staff then mark them verified or merge them into the record they really are."""
+
+    VERIFIED = "verified", _("已核实")
+    PENDING = "pending", _("待核实")
+
+
+def _verification_field():
+    return models.CharField(
+        _("核实状态"),
+        max_length=10,
+        choices=Verification.choices,
+        default=Verification.VERIFIED,
+        help_text=_("排摸导入时新发现的为“待核实”：请核实，或合并到已登记的同一对象"),
+    )
+
+
 class Enterprise(models.Model):
     """加盟企业: a franchise express company operating in the district."""
 
@@ -174,6 +193,7 @@ class Enterprise(models.Model):
     address = models.CharField(_("地址"), max_length=200, blank=True)
     contact_person = models.CharField(_("联系人"), max_length=20, blank=True)
     contact_phone = PhoneNumberField(_("联系电话"), blank=True)
+    verification = _verification_field()
 
     town_lookup = "town"
     objects = TownScopedQuerySet.as_manager()
@@ -215,6 +235,7 @@ class Outlet(models.Model):
         verbose_name=_("所在村居委"),
     )
     address = models.CharField(_("地址"), max_length=200, blank=True)
+    verification = _verification_field()
 
     town_lookup = "town"
     objects = TownScopedQuerySet.as_manager()

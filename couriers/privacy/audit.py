@@ -82,8 +82,37 @@ def log_import(*, actor, filename: str, report, subject, sheet: str = "") -> Log
             "新增": ["", str(report.new)],
             "更新": ["", str(report.updated)],
             "无变化": ["", str(report.unchanged)],
+            **_new_references(report),
         },
         additional_data={"kind": getattr(subject, "kind", ""), "rows": report.rows},
+    )
+
+
+def _new_references(report) -> dict[str, list[str]]:
+    """The enterprises and outlets a survey import created (待核实), by name."""
+    named = {"enterprise": "新建企业（待核实）", "outlet": "新建网点（待核实）"}
+    changes: dict[str, list[str]] = {}
+    for entry in getattr(report, "new_references", ()):
+        changes.setdefault(named[entry["kind"]], ["", []])[1].append(entry["name"])
+    return {label: ["", "、".join(names)] for label, (_, names) in changes.items()}
+
+
+def log_merge(*, actor, source, target, moved: int) -> LogEntry:
+    """One entry per merge of an enterprise or outlet into another: both named, on the one
+    that stays (the merged one's own deletion is logged by django-auditlog)."""
+    what = source._meta.verbose_name
+    return LogEntry.objects.create(
+        content_type=ContentType.objects.get_for_model(target),
+        object_pk=str(target.pk),
+        object_id=target.pk,
+        object_repr=str(target)[:200],
+        action=LogEntry.Action.UPDATE,
+        actor=actor,
+        changes={
+            f"合并{what}": [f"{source}（#{source.pk}）", f"{target}（#{target.pk}）"],
+            "转入记录": ["", str(moved)],
+        },
+        additional_data={"merged_pk": source.pk},
     )
 
 

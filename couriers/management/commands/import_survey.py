@@ -73,6 +73,14 @@ class Command(BaseCommand):
             self.stdout.write(str(error))
         for line in report.sheet_lines():
             self.stdout.write(line)
+        for entry in report.new_references:
+            kind = "网点" if entry["kind"] == "outlet" else "企业"
+            self.stdout.write(
+                f"新建{kind}（待核实）：{entry['name']}（{entry['brand']}，{entry['town']}，"
+                f"小哥 {entry['couriers']} 人）"
+            )
+        for match in report.matched_references:
+            self.stdout.write(f"“{match['typed']}” 按 “{match['name']}” 导入（{match['rows']} 行）")
         if report.unknown_columns:
             self.stdout.write("未识别的列（已忽略）：" + "、".join(report.unknown_columns))
         if report.file_error:
