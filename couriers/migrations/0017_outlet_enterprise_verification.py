@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('couriers', '0014_message_outbox'),
+        ('couriers', '0016_broadcast'),
     ]
 
     operations = [
