@@ -33,16 +33,6 @@ CHECKINS = "/admin/stations/checkin"
 
 
 @pytest.fixture
-def campaign(db) -> Campaign:
-    return Campaign.objects.create(
-        name="2025年小哥报到季",
-        starts_on=datetime.date(2025, 3, 1),
-        ends_on=datetime.date(2025, 12, 31),
-        is_current=True,
-    )
-
-
-@pytest.fixture
 def old_campaign(db) -> Campaign:
     return Campaign.objects.create(
         name="2024年小哥报到季",

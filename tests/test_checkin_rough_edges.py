@@ -5,7 +5,6 @@ suggestion of 6I posts near the point in the courier's interests."""
 
 from __future__ import annotations
 
-import datetime
 import re
 
 import pytest
@@ -13,28 +12,11 @@ import pytest
 from activities.claims import claim
 from activities.models import VolunteerPost
 from couriers.models import PhoneCode, PhoneLock
-from stations.models import Campaign, CheckIn, CheckinPoint, SixI
+from stations.models import CheckIn, CheckinPoint, SixI
 from tests import factories
 from tests.test_checkin import PHONE, age_codes, check_in, form, sent_code, url
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def campaign(db) -> Campaign:
-    return Campaign.objects.create(
-        name="2025年小哥报到季",
-        starts_on=datetime.date(2025, 3, 1),
-        ends_on=datetime.date(2025, 12, 31),
-        is_current=True,
-    )
-
-
-@pytest.fixture
-def point(nanqiao_town) -> CheckinPoint:
-    return CheckinPoint.objects.create(
-        name="南桥镇党群服务中心", town=nanqiao_town, address="解放东路 1 号"
-    )
 
 
 def test_the_code_page_offers_to_fix_the_phone_and_the_form_is_kept(

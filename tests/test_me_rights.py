@@ -5,7 +5,6 @@ code sent to the new number, and asks for erasure, which staff see and complete.
 
 from __future__ import annotations
 
-import datetime
 import re
 
 import pytest
@@ -16,21 +15,11 @@ from activities.models import PhotoReport, PointsEntry, VolunteerPost
 from couriers import models as registry
 from couriers.models import Courier
 from couriers.privacy.personal_data import ERASED_NAME
-from stations.models import Campaign, CheckIn, CheckinPoint, SixI
+from stations.models import CheckIn, CheckinPoint, SixI
 from tests import factories
 from tests.factories import courier_client
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def campaign(db) -> Campaign:
-    return Campaign.objects.create(
-        name="2025年小哥报到季",
-        starts_on=datetime.date(2025, 3, 1),
-        ends_on=datetime.date(2025, 12, 31),
-        is_current=True,
-    )
 
 
 @pytest.fixture

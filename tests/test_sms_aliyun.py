@@ -5,7 +5,6 @@ bodies: each error is mapped to retry or give up as Aliyun's error list says."""
 from __future__ import annotations
 
 import datetime
-import itertools
 import json
 import os
 import subprocess
@@ -21,10 +20,10 @@ from couriers.messaging.providers.mapping import CHINA, HOUR
 from couriers.models import Message
 from tests import factories
 from tests.sms_fakes import ALIYUN_CODES, AliyunFake, Answer, use_aliyun
+from tests.sms_messages import queue_message, send
 
 pytestmark = pytest.mark.django_db
 
-_occasion = itertools.count()
 REMINDER = {"activity": "消防安全培训", "time": "12月3日 14:00", "place": "南桥驿站"}
 
 
@@ -41,19 +40,7 @@ def courier():
 
 
 def queued(courier, template="activity_reminder", params=None) -> Message:
-    return Message.objects.create(
-        courier=courier,
-        template=template,
-        params=REMINDER if params is None else params,
-        event="test",
-        occasion=str(next(_occasion)),
-    )
-
-
-def send(message: Message) -> Message:
-    sending.send_one(message, sending.backend(), timezone.now())
-    message.refresh_from_db()
-    return message
+    return queue_message(courier, template, REMINDER if params is None else params)
 
 
 def test_a_message_goes_out_signed_with_its_template_code_and_parameters(fake, courier):

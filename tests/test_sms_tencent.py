@@ -6,7 +6,6 @@ the number's SendStatus says it was not sent."""
 from __future__ import annotations
 
 import datetime
-import itertools
 
 import pytest
 from django.utils import timezone
@@ -17,10 +16,10 @@ from couriers.messaging.providers.mapping import CHINA, HOUR
 from couriers.models import Message
 from tests import factories
 from tests.sms_fakes import TENCENT_CODES, Answer, TencentFake, use_tencent
+from tests.sms_messages import queue_message, send
 
 pytestmark = pytest.mark.django_db
 
-_occasion = itertools.count()
 REMINDER = {"activity": "消防培训", "time": "14:00", "place": "南桥驿站"}
 
 
@@ -37,19 +36,7 @@ def courier():
 
 
 def queued(courier, template="activity_reminder", params=None) -> Message:
-    return Message.objects.create(
-        courier=courier,
-        template=template,
-        params=REMINDER if params is None else params,
-        event="test",
-        occasion=str(next(_occasion)),
-    )
-
-
-def send(message: Message) -> Message:
-    sending.send_one(message, sending.backend(), timezone.now())
-    message.refresh_from_db()
-    return message
+    return queue_message(courier, template, REMINDER if params is None else params)
 
 
 def test_a_message_goes_out_signed_with_positional_parameters_to_a_plus86_number(fake, courier):
