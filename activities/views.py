@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from activities import points
 from activities.claims import ClaimRefused, claim, live_claim, with_waiting_position, withdraw
 from activities.models import Claim, PhotoReport, PointsEntry, VolunteerPost
+from activities.months import recent_months
 from activities.programmes import signups
 from activities.rewards import redeeming
 from activities.rewards.views import open_vouchers_with_qr
@@ -174,24 +175,11 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
             "board": board,
             "me_line": me_line,
             "month": month,
-            "months": _recent_months(today, month),
+            "months": recent_months(today, month),
             "town": town,
             "towns": Town.objects.all(),
         },
     )
-
-
-def _recent_months(today: datetime.date, chosen: datetime.date) -> list[tuple[str, str]]:
-    """(value, label) of this month and the eleven before, newest first, as 「2026年11月」:
-    a plain select, since Chromium labels <input type="month"> in English whatever the page's
-    language. A month chosen further back (from a shared link) is kept in the list."""
-    months, day = [], today.replace(day=1)
-    for _ in range(12):
-        months.append(day)
-        day = (day - datetime.timedelta(days=1)).replace(day=1)
-    if chosen not in months:
-        months = sorted({*months, chosen}, reverse=True)
-    return [(f"{m:%Y-%m}", f"{m.year}年{m.month}月") for m in months]
 
 
 # --- 拍贤城 -------------------------------------------------------------------------------------

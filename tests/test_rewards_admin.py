@@ -236,6 +236,11 @@ def test_the_monthly_statement_lists_used_vouchers_and_exports_xlsx(
     url = f"/admin/activities/partner/{shop.pk}/statement/"
     page = partner_client.get(url, {"month": month}).content.decode()
     assert "大米 5 斤" in page and "王*明" in page and "西渡理发" not in page
+    # Months are offered in Chinese (Chromium shows <input type="month"> in English), and the
+    # chosen one stays selected.
+    assert 'type="month"' not in page
+    label = f"{mine.used_at.year}年{mine.used_at.month}月"
+    assert f'<option value="{month}" selected>{label}</option>' in page
     export = partner_client.get(url, {"month": month, "format": "xlsx"})
     assert export["Content-Disposition"].endswith(f'statement-{shop.pk}-{month}.xlsx"')
     book = load_workbook(io.BytesIO(export.content))

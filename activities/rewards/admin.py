@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from activities.models import Partner, PartnerMember, Reward, Voucher
+from activities.months import recent_months
 from activities.rewards import statements, vouchers
 from activities.rewards.partners import partner_of
 from couriers.admin_scoping import TownScopedAdmin
@@ -127,6 +128,7 @@ class PartnerAdmin(PartnerScopedAdmin):
                 "title": f"{partner.name} · {month:%Y年%m月} 兑换结算单",
                 "statement": statement,
                 "month_value": f"{month:%Y-%m}",
+                "months": recent_months(today, month),
             },
         )
 
