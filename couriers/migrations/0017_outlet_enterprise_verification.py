@@ -13,11 +13,11 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='enterprise',
             name='verification',
-            field=models.CharField(choices=[('verified', '已核实'), ('pending', '待核实')], default='verified', help_text='排摸导入时新发现的为“待核实”：请核实，或合并到已登记的同一对象', max_length=10, verbose_name='核实状态'),
+            field=models.CharField(choices=[('verified', '已核实'), ('pending', '待核实')], default='verified', help_text='排摸导入时新发现的为“待核实”：请核实，或合并到同一家的原有记录', max_length=10, verbose_name='核实状态'),
         ),
         migrations.AddField(
             model_name='outlet',
             name='verification',
-            field=models.CharField(choices=[('verified', '已核实'), ('pending', '待核实')], default='verified', help_text='排摸导入时新发现的为“待核实”：请核实，或合并到已登记的同一对象', max_length=10, verbose_name='核实状态'),
+            field=models.CharField(choices=[('verified', '已核实'), ('pending', '待核实')], default='verified', help_text='排摸导入时新发现的为“待核实”：请核实，或合并到同一家的原有记录', max_length=10, verbose_name='核实状态'),
         ),
     ]

@@ -175,7 +175,7 @@ def _verification_field():
         max_length=10,
         choices=Verification.choices,
         default=Verification.VERIFIED,
-        help_text=_("排摸导入时新发现的为“待核实”：请核实，或合并到已登记的同一对象"),
+        help_text=_("排摸导入时新发现的为“待核实”：请核实，或合并到同一家的原有记录"),
     )
 
 
