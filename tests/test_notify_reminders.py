@@ -63,6 +63,7 @@ def test_the_evening_before_each_courier_holding_a_place_is_reminded_once(
     message = Message.objects.get(courier=people["confirmed"])
     assert message.template == "activity_reminder" and message.about_id == lesson.pk
     assert message.occasion == f"evening {DAY:%Y-%m-%d} 10:00" and not message.urgent
+    assert message.send_before == lesson.starts_at  # held past the start: cancelled, not late
     assert message.params == {
         "activity": "食品安全课",
         "time": f"{DAY.month}月{DAY.day}日 10:00",

@@ -101,6 +101,23 @@ def test_a_message_due_in_quiet_hours_waits_for_the_morning(clock, courier, sms_
     assert message.state == Message.State.SENT and len(sms_outbox) == 1
 
 
+def test_a_message_held_past_its_moment_is_cancelled_not_sent_late(clock, courier, sms_outbox):
+    # A reminder for a 07:30 class, coming up at 21:30 the evening before: quiet hours would
+    # hold it to 08:00, after the class has begun.
+    clock.now = at(21, 30)
+    late = welcome(courier, 1, send_before=at(7, 30, day=2))
+    kept = welcome(courier, 2, send_before=at(9, day=2))
+    sending.send_due()
+    late.refresh_from_db(), kept.refresh_from_db()
+    assert late.state == Message.State.CANCELLED and "已过时效" in late.last_error
+    assert kept.state == Message.State.PENDING and kept.send_after == at(8, day=2)
+    # One whose moment passes while it waits (a provider down all morning) is cancelled too.
+    clock.now = at(9, day=2)
+    sending.send_due()
+    kept.refresh_from_db()
+    assert kept.state == Message.State.CANCELLED and sms_outbox == []
+
+
 def test_quiet_hours_are_decided_when_the_message_comes_up(clock, courier, sms_outbox):
     clock.now = at(20, 59)
     message = welcome(courier)  # queued before the quiet hours, behind a slow queue

@@ -84,6 +84,7 @@ def queue_reminders(now: datetime.datetime | None = None) -> int:
                     event=EVENT,
                     about=activity,
                     occasion=why,
+                    send_before=activity.starts_at,  # a reminder after the start is noise
                 )
                 queued += message is not None
     return queued

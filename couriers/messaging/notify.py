@@ -9,6 +9,8 @@ a double click, a redelivered task — finds the first row and adds nothing.
 
 from __future__ import annotations
 
+import datetime
+
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
@@ -35,10 +37,12 @@ def notify(
     about: models.Model | None = None,
     occasion: str = "",
     urgent: bool | None = None,
+    send_before: datetime.datetime | None = None,
 ) -> Message | None:
     """Queue one message to `courier`; returns its row (the existing one if this exact
     message was already queued), or None when the courier cannot be reached or has chosen not
-    to receive this kind of message."""
+    to receive this kind of message. A message held past `send_before` is cancelled, not
+    sent late."""
     chosen = templates.get(template)
     if not reachable(courier) or not preferences.allows(courier, chosen.kind):
         return None
@@ -56,6 +60,7 @@ def notify(
                 template=chosen.code,
                 params={key: str(params.get(key, "")) for key in chosen.params},
                 urgent=chosen.urgent if urgent is None else urgent,
+                send_before=send_before,
             )
     except IntegrityError:
         return Message.objects.filter(**why).first()

@@ -135,15 +135,20 @@ def why_not_now(message: Message, now: datetime.datetime):
         return ("cancel", ERASED)
     if template.kind == templates.Kind.CODE and message.created_at < now - CODE_TTL:
         return ("cancel", "验证码已过期，不再发送")
+    if message.send_before is not None and now >= message.send_before:
+        return ("cancel", f"已过时效（应在 {_local(message.send_before):%m-%d %H:%M} 前发出）")
+    held = None
     if not message.urgent:
         until = quiet_until(now)
         if until is not None:
-            return ("wait", until, f"免打扰时段，推迟到 {_local(until):%m-%d %H:%M}")
-    if over_daily_cap(message, now):
+            held = ("wait", until, f"免打扰时段，推迟到 {_local(until):%m-%d %H:%M}")
+    if held is None and over_daily_cap(message, now):
         until = _next_morning(now)
         cap = settings.SMS_DAILY_CAP_PER_COURIER
-        return ("wait", until, f"今天已发 {cap} 条（每日上限），推迟到 {_local(until):%m-%d %H:%M}")
-    return None
+        held = ("wait", until, f"今天已发 {cap} 条（每日上限），推迟到 {_local(until):%m-%d %H:%M}")
+    if held and message.send_before is not None and held[1] >= message.send_before:
+        return ("cancel", f"{held[2].split('，')[0]}，到时已过时效，不再发送")
+    return held
 
 
 def backoff(attempts: int) -> datetime.timedelta:

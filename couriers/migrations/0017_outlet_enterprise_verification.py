@@ -4,20 +4,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('couriers', '0016_broadcast'),
+        ("couriers", "0016_broadcast"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='enterprise',
-            name='verification',
-            field=models.CharField(choices=[('verified', '已核实'), ('pending', '待核实')], default='verified', help_text='排摸导入时新发现的为“待核实”：请核实，或合并到同一家的原有记录', max_length=10, verbose_name='核实状态'),
+            model_name="enterprise",
+            name="verification",
+            field=models.CharField(
+                choices=[("verified", "已核实"), ("pending", "待核实")],
+                default="verified",
+                help_text="排摸导入时新发现的为“待核实”：请核实，或合并到同一家的原有记录",
+                max_length=10,
+                verbose_name="核实状态",
+            ),
         ),
         migrations.AddField(
-            model_name='outlet',
-            name='verification',
-            field=models.CharField(choices=[('verified', '已核实'), ('pending', '待核实')], default='verified', help_text='排摸导入时新发现的为“待核实”：请核实，或合并到同一家的原有记录', max_length=10, verbose_name='核实状态'),
+            model_name="outlet",
+            name="verification",
+            field=models.CharField(
+                choices=[("verified", "已核实"), ("pending", "待核实")],
+                default="verified",
+                help_text="排摸导入时新发现的为“待核实”：请核实，或合并到同一家的原有记录",
+                max_length=10,
+                verbose_name="核实状态",
+            ),
         ),
     ]

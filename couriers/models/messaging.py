@@ -77,6 +77,12 @@ class Message(models.Model):
     urgent = models.BooleanField(
         _("立即发送"), default=False, help_text=_("不受免打扰时段限制（验证码、当天变更）")
     )
+    # A message that only makes sense before a moment (a reminder, before its activity
+    # starts) is cancelled rather than sent late, when quiet hours, the daily cap or a
+    # provider outage hold it past that moment.
+    send_before = models.DateTimeField(
+        _("最迟发送时间"), null=True, blank=True, help_text=_("过时不再发送（如活动开始后的提醒）")
+    )
     state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField(_("发送次数"), default=0)
     send_after = models.DateTimeField(_("最早发送时间"), default=timezone.now)
