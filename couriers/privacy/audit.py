@@ -66,15 +66,25 @@ def mask_admin_entry(sender, instance, **kwargs) -> None:
         instance.change_message = json.dumps(_masked(message))
 
 
-def log_import(*, actor, filename: str, report, subject, sheet: str = "") -> LogEntry:
-    """One entry per import: who, which file, and what it did. `subject` is the import's job
-    (the admin's path), or the imported model when no job holds it (the command line)."""
+def _entry(subject, *, object_repr: str = "", **fields) -> LogEntry:
+    """An audit entry about `subject`: one record, or a model when many were touched (an
+    import from the command line, an export), then shown as "*"."""
     many = isinstance(subject, type)
     return LogEntry.objects.create(
         content_type=ContentType.objects.get_for_model(subject),
         object_pk="*" if many else str(subject.pk),
         object_id=None if many else subject.pk,
-        object_repr=(f"{sheet}：{filename}" if many else str(subject))[:200],
+        object_repr=(object_repr or str(subject))[:200],
+        **fields,
+    )
+
+
+def log_import(*, actor, filename: str, report, subject, sheet: str = "") -> LogEntry:
+    """One entry per import: who, which file, and what it did. `subject` is the import's job
+    (the admin's path), or the imported model when no job holds it (the command line)."""
+    return _entry(
+        subject,
+        object_repr=f"{sheet}：{filename}" if isinstance(subject, type) else "",
         action=LogEntry.Action.CREATE,
         actor=actor,
         changes={
@@ -101,11 +111,8 @@ def log_merge(*, actor, source, target, moved: int) -> LogEntry:
     """One entry per merge of an enterprise or outlet into another: both named, on the one
     that stays (the merged one's own deletion is logged by django-auditlog)."""
     what = source._meta.verbose_name
-    return LogEntry.objects.create(
-        content_type=ContentType.objects.get_for_model(target),
-        object_pk=str(target.pk),
-        object_id=target.pk,
-        object_repr=str(target)[:200],
+    return _entry(
+        target,
         action=LogEntry.Action.UPDATE,
         actor=actor,
         changes={
@@ -119,12 +126,9 @@ def log_merge(*, actor, source, target, moved: int) -> LogEntry:
 def log_access(request, subject, what: str) -> LogEntry:
     """Staff saw something in full (an ID number): that itself is recorded. `subject` is the
     record seen, or its model when many were (an export)."""
-    many = isinstance(subject, type)
-    return LogEntry.objects.create(
-        content_type=ContentType.objects.get_for_model(subject),
-        object_pk="*" if many else str(subject.pk),
-        object_id=None if many else subject.pk,
-        object_repr=what if many else str(subject)[:200],
+    return _entry(
+        subject,
+        object_repr=what if isinstance(subject, type) else "",
         action=LogEntry.Action.ACCESS,
         actor=request.user,
         remote_addr=client_address(request) or None,
@@ -135,11 +139,8 @@ def log_access(request, subject, what: str) -> LogEntry:
 def log_staff_action(request, subject, changes: dict[str, list[str]]) -> LogEntry:
     """A staff action that is not a form save (an admin action on the outbox: resend,
     cancel), attributed like any change: who, from where, and what changed."""
-    return LogEntry.objects.create(
-        content_type=ContentType.objects.get_for_model(subject),
-        object_pk=str(subject.pk),
-        object_id=subject.pk,
-        object_repr=str(subject)[:200],
+    return _entry(
+        subject,
         action=LogEntry.Action.UPDATE,
         actor=request.user,
         remote_addr=client_address(request) or None,
