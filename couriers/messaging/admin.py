@@ -11,7 +11,6 @@ every admin (couriers.privacy.admin).
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import admin, messages
 from django.db import transaction
 from django.http import HttpResponseRedirect
@@ -104,7 +103,7 @@ class MessageAdmin(TownScopedAdmin):
 
     @admin.display(description="短信内容")
     def text(self, message: Message) -> str:
-        return f"【{settings.SMS_SIGN_NAME}】{shown_text(message)}"
+        return templates.signed(shown_text(message))
 
     @admin.display(description="相关记录")
     def about(self, message: Message) -> str:

@@ -19,7 +19,7 @@ import urllib.request
 
 from django.conf import settings
 
-from couriers.messaging.templates import Template
+from couriers.messaging.templates import Template, signed
 from couriers.privacy.masking import mask_phone
 
 logger = logging.getLogger("couriers.messaging.sms")
@@ -68,7 +68,7 @@ class BaseBackend:
 
     def send_template(self, phone: str, template: Template, params: dict) -> str:
         """Providers without templates get the rendered text under the signature."""
-        self.send(phone, f"【{settings.SMS_SIGN_NAME}】{template.render(params)}")
+        self.send(phone, signed(template.render(params)))
         return ""
 
 

@@ -17,7 +17,7 @@ a form posts against the user's town.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.conf import settings
@@ -48,23 +48,21 @@ class Preview:
         return self.selected - self.recipients
 
 
-def _chunks(ids: list[int]) -> Iterator[list[int]]:
-    for start in range(0, len(ids), bulk.ID_CHUNK):
-        yield ids[start : start + bulk.ID_CHUNK]
-
-
 def out_of_scope(user, courier_ids: Iterable[int]) -> bool:
     """Whether any of `courier_ids` is a courier `user` may not reach (another town's, or
     none at all): a posted form is refused whole, never quietly trimmed."""
-    ids = sorted(set(courier_ids))
+    chunks = bulk.id_chunks(courier_ids)
     mine = Courier.objects.for_user(user)
-    found = sum(mine.filter(pk__in=chunk).count() for chunk in _chunks(ids))
-    return found != len(ids)
+    found = sum(mine.filter(pk__in=chunk).count() for chunk in chunks)
+    return found != sum(map(len, chunks))
+
+
+def _body(title: str, content: str) -> str:
+    return templates.get(TEMPLATE).render({"title": title, "content": content})
 
 
 def rendered(title: str, content: str) -> str:
-    body = templates.get(TEMPLATE).render({"title": title, "content": content})
-    return f"【{settings.SMS_SIGN_NAME}】{body}"
+    return templates.signed(_body(title, content))
 
 
 def cost_of(recipients: int, segments: int) -> Decimal:
@@ -73,11 +71,11 @@ def cost_of(recipients: int, segments: int) -> Decimal:
 
 
 def preview(courier_ids: Iterable[int], title: str, content: str) -> Preview:
-    ids = sorted(set(courier_ids))
-    body = templates.get(TEMPLATE).render({"title": title, "content": content})
+    ids = set(courier_ids)
+    body = _body(title, content)
     count = len(bulk.reachable_ids(ids, templates.get(TEMPLATE).kind))
     pieces = templates.segments(body, settings.SMS_SIGN_NAME)
-    return Preview(rendered(title, content), len(ids), count, pieces, cost_of(count, pieces))
+    return Preview(templates.signed(body), len(ids), count, pieces, cost_of(count, pieces))
 
 
 def may_approve(user) -> bool:

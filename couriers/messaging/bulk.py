@@ -14,19 +14,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models
 from django.utils import timezone
 
 from couriers.messaging import preferences, templates
-from couriers.messaging.notify import wake_worker
+from couriers.messaging.notify import about_fields, wake_worker
 from couriers.messaging.preferences import MOBILE
 from couriers.models import Courier, Message
 
 BATCH = 2_000  # rows per INSERT: a few statements for a district, none too large to parse
 ID_CHUNK = 5_000  # ids per `IN (…)` when given a list (SQLite allows 32,766 parameters)
-# notify.reachable's rule, in SQL: an erased courier's phone is a placeholder, never a mobile.
+# preferences.reachable's rule, in SQL: an erased courier's phone is a placeholder, never a mobile.
 MOBILE_SQL = rf"^{MOBILE.pattern}$"
+
+
+def id_chunks(ids: Iterable[int]) -> list[list[int]]:
+    """`ids`, sorted and without repeats, in pieces small enough for one `IN (…)`."""
+    ordered = sorted(set(ids))
+    return [ordered[start : start + ID_CHUNK] for start in range(0, len(ordered), ID_CHUNK)]
 
 
 def reachable_ids(couriers: models.QuerySet | Iterable[int], kind: str) -> list[int]:
@@ -35,10 +40,9 @@ def reachable_ids(couriers: models.QuerySet | Iterable[int], kind: str) -> list[
     if isinstance(couriers, models.QuerySet):
         groups = [couriers.filter(phone__regex=MOBILE_SQL)]
     else:
-        ids = sorted(set(couriers))
         groups = [
-            Courier.objects.filter(pk__in=ids[start : start + ID_CHUNK], phone__regex=MOBILE_SQL)
-            for start in range(0, len(ids), ID_CHUNK)
+            Courier.objects.filter(pk__in=chunk, phone__regex=MOBILE_SQL)
+            for chunk in id_chunks(couriers)
         ]
     found: set[int] = set()
     for group in groups:
@@ -62,17 +66,12 @@ def notify_many(
     transaction of the change; the worker is woken once, when it commits."""
     chosen = templates.get(template)
     ids = reachable_ids(couriers, chosen.kind)
-    why = {
-        "event": event,
-        "about_type": ContentType.objects.get_for_model(about),
-        "about_id": about.pk,
-        "occasion": occasion,
-    }
+    why = {"event": event, **about_fields(about), "occasion": occasion}
     now = timezone.now()
     row = Message(  # every message but for its courier
         **why,
         template=chosen.code,
-        params={key: str(params.get(key, "")) for key in chosen.params},
+        params=chosen.fill(params),
         urgent=urgent,
         created_at=now,
         send_after=now,

@@ -16,13 +16,11 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from couriers.messaging import preferences, tasks, templates
-from couriers.messaging.preferences import reachable
 from couriers.models import Courier, Message
 
-__all__ = ["notify", "reachable", "wake_worker"]
 
-
-def _about(about: models.Model | None) -> dict:
+def about_fields(about: models.Model | None) -> dict:
+    """The outbox columns that name the record a message is about."""
     if about is None:
         return {"about_type": None, "about_id": None}
     return {"about_type": ContentType.objects.get_for_model(about), "about_id": about.pk}
@@ -44,9 +42,9 @@ def notify(
     to receive this kind of message. A message held past `send_before` is cancelled, not
     sent late."""
     chosen = templates.get(template)
-    if not reachable(courier) or not preferences.allows(courier, chosen.kind):
+    if not preferences.reachable(courier) or not preferences.allows(courier, chosen.kind):
         return None
-    why = {"event": event, **_about(about), "courier": courier, "occasion": occasion}
+    why = {"event": event, **about_fields(about), "courier": courier, "occasion": occasion}
     existing = Message.objects.filter(**why).first()
     if existing is not None:
         return existing
@@ -58,7 +56,7 @@ def notify(
                 send_after=now,
                 **why,
                 template=chosen.code,
-                params={key: str(params.get(key, "")) for key in chosen.params},
+                params=chosen.fill(params),
                 urgent=chosen.urgent if urgent is None else urgent,
                 send_before=send_before,
             )

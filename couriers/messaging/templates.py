@@ -40,6 +40,10 @@ class Template:
     params: tuple[str, ...]
     urgent: bool = False  # sent at once, whatever the hour (codes)
 
+    def fill(self, params: dict) -> dict[str, str]:
+        """The parameters as stored with a message: this template's own, each as text."""
+        return {key: str(params.get(key, "")) for key in self.params}
+
     def render(self, params: dict) -> str:
         """The text as the courier reads it (console backend, previews, the outbox admin)."""
         text = PLACEHOLDER.sub(lambda m: str(params.get(m.group(1), "")), self.text)
@@ -158,6 +162,11 @@ TEMPLATES: dict[str, Template] = {template.code: template for template in _ALL}
 
 def get(code: str) -> Template:
     return TEMPLATES[code]
+
+
+def signed(text: str) -> str:
+    """`text` as the phone shows it: under the district's signature."""
+    return f"【{settings.SMS_SIGN_NAME}】{text}"
 
 
 SEGMENT = 70  # characters in a message of one segment (Chinese SMS, signature included)
