@@ -92,22 +92,9 @@ def check(data: bytes) -> list[SheetLayout]:
 
 
 def _check_listing(infos: list[zipfile.ZipInfo]) -> None:
-    names = [info.filename for info in infos]
-    if len(set(names)) != len(names) or len(infos) > xlsx_check.MAX_PARTS:
+    if len(infos) > xlsx_check.MAX_PARTS:
         raise Refused(xlsx_check.UNUSUAL)
-    if any(info.flag_bits & 0x1 for info in infos):
-        raise Refused(ENCRYPTED)
-    if any(info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) for info in infos):
-        raise Refused(xlsx_check.UNUSUAL)
-    if any(info.flag_bits & 0x20 for info in infos):
-        raise Refused(xlsx_check.UNUSUAL)
-    declared = sum(info.file_size for info in infos)
-    limit = xlsx_check._limit("SHEET_IMPORT_MAX_UNCOMPRESSED_BYTES", 300 * 1024 * 1024)
-    if declared > limit or any(
-        info.compress_size and info.file_size / info.compress_size > xlsx_check.MAX_RATIO
-        for info in infos
-    ):
-        raise Refused(xlsx_check.TOO_LARGE)
+    xlsx_check.check_entries(infos, [info.filename for info in infos], encrypted=ENCRYPTED)
 
 
 def _count(attributes: dict, name: str) -> int:

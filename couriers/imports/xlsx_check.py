@@ -144,13 +144,19 @@ def _check_end_record(data: bytes) -> None:
 
 
 def _check_listing(infos: list[zipfile.ZipInfo]) -> None:
-    names = [info.filename.lower() for info in infos]
+    names = [info.filename.lower() for info in infos]  # the reader finds parts ignoring case
     if "xl/workbook.xml" not in names:
         raise Refused(NOT_A_WORKBOOK)
-    if len(set(names)) != len(names):  # the reader finds parts by name, ignoring case
+    check_entries(infos, names, encrypted=ENCRYPTED)
+
+
+def check_entries(infos: list[zipfile.ZipInfo], names: list[str], *, encrypted: str) -> None:
+    """What the listing of any zipped workbook (.xlsx, .ods) must pass before anything is
+    unpacked: `names` as its reader looks parts up, `encrypted` the refusal of a password."""
+    if len(set(names)) != len(names):
         raise Refused(UNUSUAL)
     if any(info.flag_bits & 0x1 for info in infos):
-        raise Refused(ENCRYPTED)
+        raise Refused(encrypted)
     if any(info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) for info in infos):
         raise Refused(UNUSUAL)
     if any(info.flag_bits & 0x20 for info in infos):  # "patched data": no sizes to check
