@@ -9,17 +9,16 @@ The files are in tests/office_files/formats/, made by tests/office_files/make_fo
 from __future__ import annotations
 
 import shutil
-from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 
 from couriers.imports.spreadsheets import UnreadableFile, check_file, iter_sheets
 from couriers.models import Courier, Enterprise, ImportJob, Outlet
 from stations.models import CheckinPoint, Station
 from tests import factories
+from tests.office_import import command
 
 pytestmark = pytest.mark.django_db
 
@@ -56,16 +55,6 @@ def refs(nanqiao_town):
         factories.outlet(
             nanqiao_town, factories.enterprise(nanqiao_town, enterprise, brand), outlet
         )
-
-
-def command(path: Path, *args) -> tuple[int, str, str]:
-    out, err = StringIO(), StringIO()
-    try:
-        call_command("import_survey", str(path), *args, stdout=out, stderr=err)
-        code = 0
-    except SystemExit as exit:
-        code = exit.code
-    return code, out.getvalue(), err.getvalue()
 
 
 def upload(client, path: Path, url: str = URL, name: str | None = None):

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import io
 import re
-from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 from openpyxl import Workbook
 
 from couriers.imports.sheet_import import ImportReport, RowError
@@ -25,6 +23,7 @@ from couriers.imports.survey import CourierSurveyImporter
 from couriers.imports.template import build_template
 from couriers.models import Courier, ImportJob
 from tests import factories
+from tests.office_import import command
 
 pytestmark = pytest.mark.django_db
 
@@ -46,16 +45,6 @@ def refs(nanqiao_town, xidu_town):
         (fengcheng, sf, "上海奉城顺丰速运有限公司", "顺丰奉城网点"),
     ]:
         factories.outlet(town, factories.enterprise(town, enterprise, brand), outlet)
-
-
-def command(path: Path, *args) -> tuple[int, str, str]:
-    out, err = StringIO(), StringIO()
-    try:
-        call_command("import_survey", str(path), *args, stdout=out, stderr=err)
-        code = 0
-    except SystemExit as exit:
-        code = exit.code
-    return code, out.getvalue(), err.getvalue()
 
 
 def upload(client, data: bytes, name: str):
