@@ -116,7 +116,7 @@ def test_every_public_page_is_axe_clean(demo, browser, axe_source):
     waiting = SignUp.objects.filter(status=SignUp.Status.WAITING).select_related("courier").first()
     courier = waiting.courier if waiting else SignUp.objects.first().courier
     sign_in_courier(page, demo, courier)
-    for path in ["/", "/me/", "/me/edit/", "/reports/new/", "/leaderboard/"]:
+    for path in ["/", "/me/", "/me/edit/", "/me/messages/", "/reports/new/", "/leaderboard/"]:
         check(path)
         assert "/me/signin/" not in page.url  # really signed in
     context.close()
