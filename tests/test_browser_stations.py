@@ -300,9 +300,16 @@ def _crowded_town(count: int = 52) -> None:
 
 
 def _drawn_stations(page) -> tuple[int, int]:
-    """(stations the map stands for, marks drawn): clusters count their members."""
-    clusters = [int(t) for t in page.locator(".map-cluster").all_inner_texts()]
-    singles = page.locator("#station-map path.leaflet-interactive").count() - 1  # less "me"
+    """(stations the map stands for, marks drawn): clusters count their members. Read in one
+    snapshot of the page: the map redraws its groups as it settles, and two separate reads
+    could straddle a redraw (a cluster counted before it split, its part after)."""
+    clusters, singles = page.evaluate(
+        """() => [
+            [...document.querySelectorAll("#station-map .map-cluster")]
+                .map((mark) => parseInt(mark.innerText, 10)),
+            document.querySelectorAll("#station-map path.leaflet-interactive").length - 1,
+        ]"""  # less the courier's own mark ("me")
+    )
     return sum(clusters) + singles, len(clusters) + singles
 
 
