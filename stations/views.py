@@ -29,8 +29,12 @@ from stations.visits import record_visit
 
 
 def _plausible_id(value: str) -> bool:
-    digits = value.strip()
-    return not (digits.isascii() and digits.isdecimal()) or int(digits) < 2**63
+    """False for an integer no 64-bit column holds (either sign): SQLite would overflow."""
+    try:
+        number = int(value.strip())
+    except ValueError:
+        return True  # not a number at all: the field refuses it as usual
+    return -(2**63) <= number < 2**63
 
 
 class FinderForm(forms.Form):

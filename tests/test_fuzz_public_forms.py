@@ -450,6 +450,7 @@ def test_a_forwarded_for_hop_that_is_no_address(nanqiao_town, sms_outbox):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("path", ["/stations/", "/stations/map/"])
-def test_a_service_id_beyond_64_bits(anonymous, path):
-    response = anonymous.get(path, {"service": str(2**63)})
+@pytest.mark.parametrize("service", [str(2**63), str(-(2**63) - 1), " 99999999999999999999 "])
+def test_a_service_id_beyond_64_bits(anonymous, path, service):
+    response = anonymous.get(path, {"service": service})
     assert response.status_code == 200
